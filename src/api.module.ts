@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import type { AppOptions } from './app.options';
+import { CoreModule } from './core/core.module';
+import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
+import { ContentTypeInterceptor } from './core/http/content-type.interceptor';
+import { createValidationPipe } from './core/http/validation.pipe';
+import { HealthModule } from './modules/health/health.module';
+import { ObservabilityModule } from './modules/observability/observability.module';
+
+/** The API process: controllers and gateways over the shared core and the domain modules. */
+@Module({})
+export class ApiModule {
+  static forRoot(options: AppOptions = {}): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot({ role: 'api', env: options.env, extraJobs: options.extraJobs }),
+        HealthModule,
+        ObservabilityModule,
+        ...(options.imports ?? []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
+      ],
+    };
+  }
+}

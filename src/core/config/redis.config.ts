@@ -1,0 +1,29 @@
+import { IsArray, IsIn, IsInt, IsString, Matches, Min } from 'class-validator';
+import { QUEUE_NAMES } from '../queue/job-catalog';
+import { EnvList } from './config.loader';
+
+/** Redis, BullMQ and the worker process. */
+export class RedisConfig {
+  @IsString({ message: 'is required (or use `npm start`, which starts a local redis-server)' })
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL: string;
+
+  /** Prefix of every BullMQ and Redis key, so several deployments can share one Redis. */
+  @Matches(/^[a-zA-Z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ . or -' })
+  QUEUE_PREFIX: string = 'conflux';
+
+  /** The queues this worker process consumes; all of them by default. */
+  @IsArray()
+  @IsIn(QUEUE_NAMES, { each: true })
+  @EnvList()
+  WORKER_QUEUES: string[] = [...QUEUE_NAMES];
+
+  @IsInt()
+  @Min(1)
+  WORKER_CONCURRENCY: number = 10;
+
+  /** How long SIGTERM waits for active jobs before closing the worker anyway. */
+  @IsInt()
+  @Min(0)
+  WORKER_SHUTDOWN_GRACE_MS: number = 30_000;
+}

@@ -1,0 +1,15 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/database.config';
+import { MIGRATIONS } from './migrations';
+
+/** The one description of the database, shared by the Nest app and the TypeORM CLI (`ormconfig.ts`). */
+export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: config.DATABASE_URL,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    extra: { max: config.DATABASE_POOL_SIZE, application_name: 'conflux' },
+  };
+}

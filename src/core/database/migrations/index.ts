@@ -1,0 +1,7 @@
+import type { MigrationInterface } from 'typeorm';
+
+/**
+ * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
+ * all see the same set whether they run from src/ or dist/. Never edit a migration once committed.
+ */
+export const MIGRATIONS: Array<new () => MigrationInterface> = [];

@@ -1,0 +1,46 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppException } from './app.exception';
+import { errorEnvelope, sendError } from './error-envelope';
+import { requestIdOf } from './request-id';
+
+/** Maps every error thrown in an HTTP handler to the SPEC's envelope. A 500 says nothing but the request id. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const requestId = requestIdOf(req);
+
+    if (exception instanceof AppException) {
+      const envelope = errorEnvelope(
+        exception.getStatus(),
+        exception.code,
+        exception.message,
+        requestId,
+        exception.details,
+      );
+      return sendError(res, exception.getStatus(), envelope, exception.headers);
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return sendError(res, status, errorEnvelope(status, undefined, httpMessage(exception), requestId));
+    }
+    this.logger.error(exception instanceof Error ? exception : String(exception));
+    sendError(res, 500, errorEnvelope(500, 'INTERNAL_ERROR', 'Internal server error', requestId));
+  }
+}
+
+function httpMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return Array.isArray(message)
+    ? message.join('; ')
+    : typeof message === 'string'
+      ? message
+      : exception.message;
+}

@@ -1,0 +1,52 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DECORATORS } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Observable } from 'rxjs';
+import { AppException } from './app.exception';
+
+const JSON_TYPES = ['application/json'];
+
+/**
+ * A route with a body accepts JSON unless it says otherwise with Swagger's `@ApiConsumes(...)`, so the one
+ * decorator documents the accepted types and enforces them. Anything else answers 415.
+ */
+@Injectable()
+export class ContentTypeInterceptor implements NestInterceptor {
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (context.getType() === 'http' && hasBody(req)) {
+      const accepted =
+        this.reflector.getAllAndOverride<string[] | undefined>(DECORATORS.API_CONSUMES, [
+          context.getHandler(),
+          context.getClass(),
+        ]) ?? JSON_TYPES;
+      const given = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const ok = accepted.some(
+        (type) =>
+          type === given || (type === 'application/json' && /^application\/[\w.-]+\+json$/.test(given)),
+      );
+      if (!ok) {
+        throw new AppException(
+          'UNSUPPORTED_MEDIA_TYPE',
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          `Content-Type '${given || 'none'}' is not supported here; send ${accepted.join(' or ')}`,
+        );
+      }
+    }
+    return next.handle();
+  }
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}

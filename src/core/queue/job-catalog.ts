@@ -1,0 +1,20 @@
+/**
+ * The typed job registry: every job name, the payload it carries and the queue it travels on. A producer can
+ * only enqueue a name listed here, with its payload type; a worker refuses to boot unless each listed job has
+ * exactly one `@JobHandler`. To add a job: add its payload to `JobPayloads`, its queue to `JOB_QUEUES`, and
+ * a handler method in the owning module.
+ */
+export const QUEUE_NAMES = ['maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+// An interface (not a type alias) so test fixtures can add jobs by declaration merging.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface JobPayloads {}
+
+export type JobName = Extract<keyof JobPayloads, string>;
+
+export type JobCatalog = Record<string, QueueName>;
+
+export const JOB_QUEUES: JobCatalog = {};
+
+export const JOB_CATALOG = Symbol('JOB_CATALOG');

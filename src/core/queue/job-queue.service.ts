@@ -1,0 +1,59 @@
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { RedisConfig } from '../config/redis.config';
+import {
+  JOB_CATALOG,
+  type JobCatalog,
+  type JobName,
+  type JobPayloads,
+  QUEUE_NAMES,
+  type QueueName,
+} from './job-catalog';
+import { InjectRedis } from './redis.provider';
+
+/** The producer: enqueues typed jobs on the queue the catalog names. Used by API and worker alike. */
+@Injectable()
+export class JobQueue implements BeforeApplicationShutdown {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(JOB_CATALOG) private readonly catalog: JobCatalog,
+    private readonly config: RedisConfig,
+  ) {}
+
+  /** Pass a deterministic `jobId` to make enqueueing idempotent: BullMQ keeps one job per id. */
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: JobsOptions = {},
+  ): Promise<string> {
+    const queueName = this.catalog[name];
+    if (!queueName) throw new Error(`job '${String(name)}' is not in the job catalog`);
+    const job = await this.queue(queueName).add(name, payload, {
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+      ...options,
+    });
+    return job.id ?? '';
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.redis, prefix: this.config.QUEUE_PREFIX });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  allQueues(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.queue(name));
+  }
+
+  // After workers drained (onModuleDestroy), before the shared Redis connection closes (onApplicationShutdown).
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,34 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { JOB_CATALOG, JOB_QUEUES, type JobCatalog } from './job-catalog';
+import { JobQueue } from './job-queue.service';
+import { JobRegistry } from './job-registry';
+import { RedisCloser, REDIS, redisProvider } from './redis.provider';
+import { WorkerHost } from './worker-host.service';
+
+export interface QueueModuleOptions {
+  /** Consume queues in this process (the worker) or only produce (the API). */
+  consume: boolean;
+  /** Extra jobs beyond the catalog's (test fixtures). */
+  extraJobs?: JobCatalog;
+}
+
+@Global()
+@Module({})
+export class QueueModule {
+  static forRoot(options: QueueModuleOptions): DynamicModule {
+    const catalog = { provide: JOB_CATALOG, useValue: { ...JOB_QUEUES, ...options.extraJobs } };
+    return {
+      module: QueueModule,
+      imports: options.consume ? [DiscoveryModule] : [],
+      providers: [
+        redisProvider,
+        RedisCloser,
+        catalog,
+        JobQueue,
+        ...(options.consume ? [JobRegistry, WorkerHost] : []),
+      ],
+      exports: [REDIS, JobQueue, JOB_CATALOG],
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import type { INestApplication } from '@nestjs/common';
+import { RequestMethod } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { AppConfig } from './core/config/app.config';
+import { jsonBody } from './core/http/json-body';
+import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
+import { httpMetrics } from './modules/observability/http-metrics.middleware';
+import { MetricsService } from './modules/observability/metrics.service';
+import { version } from './version';
+
+export const API_PREFIX = 'api/v1';
+const UNPREFIXED = [
+  { path: 'health', method: RequestMethod.GET },
+  { path: 'metrics', method: RequestMethod.GET },
+];
+
+/** Everything HTTP that sits outside Nest's module graph, in the order requests meet it. */
+export function configureHttpApp(app: NestExpressApplication, logger: Logger): void {
+  const config = app.get(AppConfig);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(assignRequestId);
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => requestIdOf(req) ?? '',
+      customAttributeKeys: { reqId: 'request_id' },
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      quietReqLogger: true,
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+  app.use(httpMetrics(app.get(MetricsService)));
+  app.use(helmet());
+  app.enableCors({
+    origin: ['http://localhost:5173', ...config.CORS_ORIGINS],
+    credentials: true,
+    exposedHeaders: ['X-Request-ID', 'Retry-After', 'Idempotent-Replayed'],
+  });
+  app.use(jsonBody(config.BODY_LIMIT));
+  app.use(enterRequestContext);
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'Conflux API',
+  });
+}
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Conflux API')
+    .setDescription(
+      'Multi-tenant workflow and data-pipeline orchestration. Errors use one envelope: ' +
+        '`{error_code, error, message, details?, request_id}`.',
+    )
+    .setVersion(version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}

@@ -1,0 +1,30 @@
+import { Controller, Get, HttpStatus, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { requestIdOf } from '../../core/http/request-id';
+import { HealthService } from './health.service';
+
+@ApiTags('observability')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  /** Liveness and readiness: database, Redis and connected workers. 503 (with the SPEC's error fields) when unhealthy. */
+  @Get()
+  @ApiOkResponse({ description: 'healthy or degraded' })
+  @ApiServiceUnavailableResponse({
+    description: 'database or Redis unreachable: `error_code` DB_UNAVAILABLE / QUEUE_UNAVAILABLE',
+  })
+  async check(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const report = await this.health.report();
+    if (report.status !== 'unhealthy') return report;
+    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    const down = report.error_code === 'DB_UNAVAILABLE' ? 'database' : 'Redis';
+    return {
+      ...report,
+      error: 'Service Unavailable',
+      message: `The ${down} is unreachable`,
+      request_id: requestIdOf(req),
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../../core/config/app.config';
+import { JobQueue } from '../../core/queue/job-queue.service';
+import { InjectRedis } from '../../core/queue/redis.provider';
+import { version } from '../../version';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export interface CheckResult {
+  status: 'up' | 'down';
+  [key: string]: unknown;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  env: 'LIVE';
+  service: 'conflux';
+  version: string;
+  environment: string;
+  checks: { database: CheckResult; redis: CheckResult; workers: CheckResult };
+  backends: { database: 'embedded' | 'external'; redis: 'external' };
+  error_code?: 'DB_UNAVAILABLE' | 'QUEUE_UNAVAILABLE';
+}
+
+/**
+ * Database and Redis are required (down: unhealthy, 503); no connected worker means jobs will wait, which
+ * is degraded but still serving (200).
+ */
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly typeorm: TypeOrmHealthIndicator,
+    @InjectRedis() private readonly redis: Redis,
+    private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  async report(): Promise<HealthReport> {
+    const [database, redis, workers] = await Promise.all([
+      this.typeorm.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+      this.indicators
+        .check('redis')
+        .attempt(async () => {
+          const started = Date.now();
+          await this.redis.ping();
+          return { latency_ms: Date.now() - started };
+        })
+        .withTimeout(CHECK_TIMEOUT_MS),
+      this.indicators
+        .check('workers')
+        .attempt(async () => {
+          const counts = await Promise.all(this.jobs.allQueues().map((queue) => queue.getWorkersCount()));
+          const count = Math.max(0, ...counts);
+          if (count === 0) throw new Error('no worker is consuming the queues');
+          return { count };
+        })
+        .withTimeout(CHECK_TIMEOUT_MS),
+    ]);
+    const checks = {
+      database: withCode(database.database as CheckResult, 'DB_UNAVAILABLE'),
+      redis: withCode(redis.redis as CheckResult, 'QUEUE_UNAVAILABLE'),
+      workers: workers.workers as CheckResult,
+    };
+    const errorCode = (checks.database.error_code ?? checks.redis.error_code) as HealthReport['error_code'];
+    return {
+      status: errorCode ? 'unhealthy' : checks.workers.status === 'up' ? 'healthy' : 'degraded',
+      env: 'LIVE',
+      service: 'conflux',
+      version,
+      environment: this.config.NODE_ENV,
+      checks,
+      backends: { database: this.config.EMBEDDED_POSTGRES ? 'embedded' : 'external', redis: 'external' },
+      ...(errorCode ? { error_code: errorCode } : {}),
+    };
+  }
+}
+
+function withCode(result: CheckResult, code: string): CheckResult {
+  return result.status === 'up' ? result : { ...result, error_code: code };
+}

@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppOptions } from './app.options';
+import { CoreModule } from './core/core.module';
+
+/** The worker process: the shared core, the domain modules and their processors; no HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(options: AppOptions = {}): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        CoreModule.forRoot({ role: 'worker', env: options.env, extraJobs: options.extraJobs }),
+        ...(options.imports ?? []),
+      ],
+    };
+  }
+}

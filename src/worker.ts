@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AppOptions } from './app.options';
+import { AppConfig } from './core/config/app.config';
+import { loadConfig } from './core/config/config.loader';
+import { WorkerHost } from './core/queue/worker-host.service';
+import { createLogger, PinoLoggerService } from './core/logging/logger';
+import { runProcess } from './process';
+import { WorkerModule } from './worker.module';
+
+/** Builds the worker, then starts consuming: only once every module is ready and the job registry checks out. */
+export async function startWorker(options: AppOptions = {}): Promise<INestApplicationContext> {
+  const env = options.env ?? process.env;
+  const logger = createLogger(loadConfig(AppConfig, env).LOG_LEVEL);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...options, env }), {
+    abortOnError: false,
+    logger: new PinoLoggerService(logger),
+  });
+  try {
+    await app.get(WorkerHost).start();
+  } catch (error) {
+    // A refused registry must not leave the connections the modules opened holding the process.
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+if (require.main === module) {
+  runProcess('worker', () => startWorker());
+}

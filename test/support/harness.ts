@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { AppOptions } from '../../src/app.options';
+import type { Env } from '../../src/core/config/config.loader';
+import { dataSourceOptions } from '../../src/core/database/data-source.options';
+import type { DatabaseConfig } from '../../src/core/config/database.config';
+import { runMigrationsLocked } from '../../src/core/database/migrate';
+import { JobQueue } from '../../src/core/queue/job-queue.service';
+import { createApiApp } from '../../src/main';
+import { testDatabaseServerUrl, testRedisUrl } from './backends';
+
+/**
+ * One per test file: a fresh, migrated database and a fresh queue prefix on the real servers, and
+ * `cleanup()` to drop both. `env` is what an API or worker of this file runs with.
+ */
+export interface TestBackends {
+  env: Env;
+  databaseUrl: string;
+  databaseName: string;
+  queuePrefix: string;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestBackends(overrides: Env = {}): Promise<TestBackends> {
+  const suffix = randomBytes(5).toString('hex');
+  const databaseName = `conflux_test_${suffix}`;
+  const queuePrefix = `conflux_test_${suffix}`;
+  const serverUrl = new URL(testDatabaseServerUrl());
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${databaseName}"`));
+  const databaseUrl = Object.assign(new URL(serverUrl.href), { pathname: `/${databaseName}` }).href;
+
+  const dataSource = new DataSource(
+    dataSourceOptions({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: 2 } as DatabaseConfig),
+  );
+  await dataSource.initialize();
+  await runMigrationsLocked(dataSource);
+  await dataSource.destroy();
+
+  const env: Env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: queuePrefix,
+    MIGRATIONS_RUN: 'false',
+    ...overrides,
+  };
+  return {
+    env,
+    databaseUrl,
+    databaseName,
+    queuePrefix,
+    cleanup: async () => {
+      await dropQueuePrefix(queuePrefix);
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+    },
+  };
+}
+
+async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: testDatabaseServerUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every key under the prefix (never FLUSHALL: the server may be shared). */
+export async function dropQueuePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(testRedisUrl());
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface RunningApi {
+  app: NestExpressApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots the API in this process on a free loopback port. */
+export async function startTestApi(env: Env, options: Omit<AppOptions, 'env'> = {}): Promise<RunningApi> {
+  const app = await createApiApp({ ...options, env });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Every line the worker printed. */
+  output: string[];
+  /** Resolves with the exit code (or null on a signal). */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
+
+/**
+ * Spawns a worker as a separate OS process (`entry` defaults to the real src/worker.ts) and resolves once it
+ * consumes its queues.
+ */
+export async function spawnWorker(
+  env: Env,
+  entry = path.join(__dirname, '../../src/worker.ts'),
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['-r', TS_NODE, entry], {
+    env: {
+      ...process.env,
+      ...env,
+      LOG_LEVEL: 'info',
+      TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        output.push(line);
+        if (line.includes('"consuming ')) resolve();
+      }
+    };
+    child.stdout?.on('data', onLine);
+    child.stderr?.on('data', onLine);
+    void exited.then((code) =>
+      reject(new Error(`worker exited (${code}) before it was ready:\n${output.join('\n')}`)),
+    );
+  });
+  await withTimeout(ready, 30_000, 'worker to start');
+  return {
+    child,
+    output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` until it returns a truthy value. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until no queue has waiting, active or delayed jobs. */
+export async function waitForQueuesToDrain(app: NestExpressApplication, timeoutMs = 30_000): Promise<void> {
+  const jobs = app.get(JobQueue);
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        jobs.allQueues().map((q) => q.getJobCounts('waiting', 'active', 'delayed')),
+      );
+      return counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0);
+    },
+    'queues to drain',
+    timeoutMs,
+  );
+}
