@@ -20,7 +20,7 @@ export interface HealthReport {
   version: string;
   environment: string;
   checks: { database: CheckResult; redis: CheckResult; workers: CheckResult };
-  backends: { database: 'embedded' | 'external'; redis: 'external' };
+  backends: { database: 'embedded' | 'external' };
   error_code?: 'DB_UNAVAILABLE' | 'QUEUE_UNAVAILABLE';
 }
 
@@ -72,7 +72,7 @@ export class HealthService {
       version,
       environment: this.config.NODE_ENV,
       checks,
-      backends: { database: this.config.EMBEDDED_POSTGRES ? 'embedded' : 'external', redis: 'external' },
+      backends: { database: this.config.EMBEDDED_POSTGRES ? 'embedded' : 'external' },
       ...(errorCode ? { error_code: errorCode } : {}),
     };
   }
