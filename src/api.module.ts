@@ -1,12 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import type { AppOptions } from './app.options';
+import { AuthModule } from './core/auth/auth.module';
 import { CoreModule } from './core/core.module';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
 import { ContentTypeInterceptor } from './core/http/content-type.interceptor';
 import { createValidationPipe } from './core/http/validation.pipe';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
+import { TenantsModule } from './modules/tenants/tenants.module';
+import { UsersModule } from './modules/users/users.module';
 
 /** The API process: controllers and gateways over the shared core and the domain modules. */
 @Module({})
@@ -16,6 +21,11 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.forRoot({ role: 'api', env: options.env, extraJobs: options.extraJobs }),
+        AuthModule,
+        AuditModule,
+        ApiKeysModule,
+        UsersModule,
+        TenantsModule,
         HealthModule,
         ObservabilityModule,
         ...(options.imports ?? []),

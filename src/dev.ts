@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { type LocalRedis, startLocalRedis } from './core/queue/local-redis';
 import { startApi } from './main';
@@ -16,6 +18,7 @@ let redis: LocalRedis | undefined;
 runProcess(
   'dev',
   async () => {
+    if (!process.env.JWT_SECRET) process.env.JWT_SECRET = localSecret('.data/jwt-secret');
     if (!process.env.DATABASE_URL) {
       console.log('DATABASE_URL is unset: starting embedded PostgreSQL in .data/postgres ...');
       postgres = await startEmbeddedPostgres({ dataDir: '.data/postgres', database: 'conflux' });
@@ -40,3 +43,12 @@ runProcess(
     await postgres?.stop();
   },
 );
+
+/** A random secret kept in .data, so development tokens survive restarts. */
+function localSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync('.data', { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -11,7 +11,11 @@ import { API_PREFIX, buildOpenApiDocument } from './http-app';
  * --check fails when the committed file differs. Preview mode: no provider runs, so no database or Redis.
  */
 async function main(): Promise<void> {
-  const env = { DATABASE_URL: 'postgres://preview/preview', REDIS_URL: 'redis://preview' };
+  const env = {
+    DATABASE_URL: 'postgres://preview/preview',
+    REDIS_URL: 'redis://preview',
+    JWT_SECRET: 'x'.repeat(32),
+  };
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot({ env }), {
     preview: true,
     logger: false,

@@ -18,7 +18,7 @@ export class CoreModule {
     return {
       module: CoreModule,
       imports: [
-        ConfigModule.forRoot(options.env),
+        ConfigModule.forRoot(options.env, options.role),
         DatabaseModule.forRoot({ runMigrations: options.role === 'api' }),
         QueueModule.forRoot({ consume: options.role === 'worker', extraJobs: options.extraJobs }),
       ],

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { Client } from 'pg';
+import { adminToken } from '../support/auth';
 import { testDatabaseServerUrl } from '../support/backends';
 import {
   createTestBackends,
@@ -72,7 +73,8 @@ describe('/health and /metrics', () => {
 
   it('exposes Prometheus metrics: request histogram by route and status, queue depth gauges', async () => {
     await fetch(`${api.url}/api/v1/not-a-route`);
-    const res = await fetch(`${api.url}/metrics`);
+    expect((await fetch(`${api.url}/metrics`)).status).toBe(401);
+    const res = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();

@@ -11,6 +11,7 @@ import { dataSourceOptions } from '../../src/core/database/data-source.options';
 import type { DatabaseConfig } from '../../src/core/config/database.config';
 import { runMigrationsLocked } from '../../src/core/database/migrate';
 import { JobQueue } from '../../src/core/queue/job-queue.service';
+import { datasetRolePrefix } from '../../src/modules/data/dataset.repository';
 import { createApiApp } from '../../src/main';
 import { testDatabaseServerUrl, testRedisUrl } from './backends';
 
@@ -25,6 +26,9 @@ export interface TestBackends {
   queuePrefix: string;
   cleanup(): Promise<void>;
 }
+
+export const TEST_JWT_SECRET = 'conflux-test-secret-0123456789-abcdefghij';
+export const TEST_ADMIN = { email: 'admin@conflux.test', password: 'admin-password-1' };
 
 export async function createTestBackends(overrides: Env = {}): Promise<TestBackends> {
   const suffix = randomBytes(5).toString('hex');
@@ -48,6 +52,9 @@ export async function createTestBackends(overrides: Env = {}): Promise<TestBacke
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: queuePrefix,
     MIGRATIONS_RUN: 'false',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
     ...overrides,
   };
   return {
@@ -57,7 +64,15 @@ export async function createTestBackends(overrides: Env = {}): Promise<TestBacke
     queuePrefix,
     cleanup: async () => {
       await dropQueuePrefix(queuePrefix);
-      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+      await withAdmin(async (admin) => {
+        await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+        // Tenant dataset roles are cluster-wide; their names carry this database's hash.
+        const roles = await admin.query<{ rolname: string }>(
+          'SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)',
+          [datasetRolePrefix(databaseName)],
+        );
+        for (const { rolname } of roles.rows) await admin.query(`DROP ROLE "${rolname}"`);
+      });
     },
   };
 }

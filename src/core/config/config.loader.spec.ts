@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
-import { loadAllConfig } from './config.module';
+import { CONFIG_CLASSES, loadAllConfig } from './config.module';
 import { AppConfig } from './app.config';
 import { ConfigError, loadConfig } from './config.loader';
 import { RedisConfig } from './redis.config';
@@ -47,6 +47,19 @@ describe('configuration', () => {
     expect(() => loadConfig(RedisConfig, { ...base, WORKER_QUEUES: 'maintenance,nope' })).toThrow(
       /WORKER_QUEUES/,
     );
+  });
+
+  it('refuses AUTH_BYPASS in production, allows it in development', () => {
+    const env = { ...base, JWT_SECRET: 's'.repeat(32), AUTH_BYPASS: 'true' };
+    expect(() => loadAllConfig({ ...env, NODE_ENV: 'production' })).toThrow(
+      'AUTH_BYPASS ("true"): is refused when NODE_ENV=production',
+    );
+    expect(() => loadAllConfig({ ...env, NODE_ENV: 'development' })).not.toThrow();
+  });
+
+  it('does not ask a worker for API-only settings such as JWT_SECRET', () => {
+    expect(() => loadAllConfig(base, CONFIG_CLASSES.worker)).not.toThrow();
+    expect(() => loadAllConfig(base, CONFIG_CLASSES.api)).toThrow(/JWT_SECRET/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,24 +1,38 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from './app.config';
+import { AuthConfig } from './auth.config';
 import { ConfigError, type Env, loadConfig } from './config.loader';
 import { DatabaseConfig } from './database.config';
 import { RedisConfig } from './redis.config';
 
-const CONFIG_CLASSES = [AppConfig, DatabaseConfig, RedisConfig] as const;
+type ConfigClass = new () => object;
+
+/** What each process reads: the worker has no use for the API's auth settings. */
+export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
+  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig],
+  worker: [AppConfig, DatabaseConfig, RedisConfig],
+};
 
 /**
  * Validates every concern at once, so a misconfigured process names all of its problems before it starts.
  */
-export function loadAllConfig(env: Env): Map<new () => object, object> {
-  const loaded = new Map<new () => object, object>();
+export function loadAllConfig(
+  env: Env,
+  classes: ConfigClass[] = CONFIG_CLASSES.api,
+): Map<ConfigClass, object> {
+  const loaded = new Map<ConfigClass, object>();
   const problems: string[] = [];
-  for (const cls of CONFIG_CLASSES) {
+  for (const cls of classes) {
     try {
       loaded.set(cls, loadConfig<object>(cls, env));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
+  }
+  const app = loaded.get(AppConfig) as AppConfig | undefined;
+  if (app?.isProduction && (loaded.get(AuthConfig) as AuthConfig | undefined)?.AUTH_BYPASS) {
+    problems.push('AUTH_BYPASS ("true"): is refused when NODE_ENV=production');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return loaded;
@@ -28,8 +42,9 @@ export function loadAllConfig(env: Env): Map<new () => object, object> {
 @Global()
 @Module({})
 export class ConfigModule {
-  static forRoot(env: Env = process.env): DynamicModule {
-    const providers = [...loadAllConfig(env)].map(([cls, value]) => ({ provide: cls, useValue: value }));
-    return { module: ConfigModule, providers, exports: [...CONFIG_CLASSES] };
+  static forRoot(env: Env = process.env, role: 'api' | 'worker' = 'api'): DynamicModule {
+    const loaded = loadAllConfig(env, CONFIG_CLASSES[role]);
+    const providers = [...loaded].map(([cls, value]) => ({ provide: cls, useValue: value }));
+    return { module: ConfigModule, providers, exports: [...loaded.keys()] };
   }
 }

@@ -1,9 +1,10 @@
-import { type DynamicModule, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Global, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DatabaseConfig } from '../config/database.config';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrationsLocked } from './migrate';
+import { Transactions } from './transaction';
 
 class MigrationRunner implements OnModuleInit {
   private readonly logger = new Logger('Migrations');
@@ -20,6 +21,7 @@ class MigrationRunner implements OnModuleInit {
   }
 }
 
+@Global()
 @Module({})
 export class DatabaseModule {
   /** `runMigrations`: the API migrates at boot (unless MIGRATIONS_RUN=false); workers never do. */
@@ -37,15 +39,19 @@ export class DatabaseModule {
           }),
         }),
       ],
-      providers: options.runMigrations
-        ? [
-            {
-              provide: MigrationRunner,
-              inject: [DataSource, DatabaseConfig],
-              useFactory: (ds: DataSource, c: DatabaseConfig) => new MigrationRunner(ds, c),
-            },
-          ]
-        : [],
+      exports: [Transactions],
+      providers: [
+        Transactions,
+        ...(options.runMigrations
+          ? [
+              {
+                provide: MigrationRunner,
+                inject: [DataSource, DatabaseConfig],
+                useFactory: (ds: DataSource, c: DatabaseConfig) => new MigrationRunner(ds, c),
+              },
+            ]
+          : []),
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
 import { AppException } from './app.exception';
 import { errorEnvelope, sendError } from './error-envelope';
 import { requestIdOf } from './request-id';
@@ -29,6 +30,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return sendError(res, status, errorEnvelope(status, undefined, httpMessage(exception), requestId));
     }
+    const database = databaseError(exception);
+    if (database)
+      return sendError(
+        res,
+        database.status,
+        errorEnvelope(database.status, database.code, database.message, requestId),
+      );
     this.logger.error(exception instanceof Error ? exception : String(exception));
     sendError(res, 500, errorEnvelope(500, 'INTERNAL_ERROR', 'Internal server error', requestId));
   }
@@ -43,4 +51,37 @@ function httpMessage(exception: HttpException): string {
     : typeof message === 'string'
       ? message
       : exception.message;
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  '57P01',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '3D000',
+]);
+
+/** Database failures a client can act on; never the SQL or the driver's text. */
+function databaseError(exception: unknown): { status: number; code: string; message: string } | undefined {
+  const code =
+    (exception as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ??
+    (exception as { code?: unknown }).code;
+  if (exception instanceof QueryFailedError && code === '23505') {
+    return { status: 409, code: 'CONFLICT', message: 'A resource with the same unique value already exists' };
+  }
+  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+    return { status: 503, code: 'DB_UNAVAILABLE', message: 'The database is unreachable; retry shortly' };
+  }
+  if (
+    exception instanceof Error &&
+    /Connection terminated|timeout exceeded when trying to connect/i.test(exception.message)
+  ) {
+    return { status: 503, code: 'DB_UNAVAILABLE', message: 'The database is unreachable; retry shortly' };
+  }
+  return undefined;
 }

@@ -22,5 +22,6 @@ export function assignRequestId(req: Request, res: Response, next: NextFunction)
  * from stream events, which would otherwise lose the context.
  */
 export function enterRequestContext(req: Request, _res: Response, next: NextFunction): void {
-  requestContext.run({ requestId: requestIdOf(req) ?? randomUUID() }, next);
+  const xUserId = req.header('x-user-id')?.slice(0, 200);
+  requestContext.run({ requestId: requestIdOf(req) ?? randomUUID(), ...(xUserId ? { xUserId } : {}) }, next);
 }

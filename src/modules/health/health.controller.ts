@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Public } from '../../core/auth/auth.decorator';
 import { requestIdOf } from '../../core/http/request-id';
 import { HealthService } from './health.service';
 
@@ -11,6 +12,7 @@ export class HealthController {
 
   /** Liveness and readiness: database, Redis and connected workers. 503 (with the SPEC's error fields) when unhealthy. */
   @Get()
+  @Public()
   @ApiOkResponse({ description: 'healthy or degraded' })
   @ApiServiceUnavailableResponse({
     description: 'database or Redis unreachable: `error_code` DB_UNAVAILABLE / QUEUE_UNAVAILABLE',

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../../core/auth/auth.decorator';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('observability')
@@ -9,6 +10,7 @@ export class MetricsController {
 
   /** Prometheus text exposition: HTTP histograms, queue depths, process metrics. */
   @Get()
+  @Auth({ role: 'admin' })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })

@@ -1,0 +1,44 @@
+import { IsBoolean, IsEmail, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+import { EnvBoolean } from './config.loader';
+
+export class AuthConfig {
+  /** Signs Conflux's own tokens (login) and verifies HS256 tokens, Conflux's and an external IdP's. */
+  @IsString({ message: 'is required: at least 32 random characters (`npm start` generates one)' })
+  @MinLength(32)
+  JWT_SECRET: string;
+
+  /** An IdP's JWKS endpoint: RS256 and ES256 tokens are verified against its keys. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  JWT_JWKS_URL?: string;
+
+  /** When set, external tokens must carry this `iss` (Conflux's own carry `conflux`). */
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  /** When set, every token must carry this `aud`; Conflux's own tokens are issued with it. */
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  JWT_EXPIRES_IN_SECONDS: number = 3600;
+
+  /** Development only: every request acts as a platform admin. Refused when NODE_ENV=production. */
+  @IsBoolean()
+  @EnvBoolean()
+  AUTH_BYPASS: boolean = false;
+
+  /** The platform admin created on first start. */
+  @IsEmail()
+  ADMIN_EMAIL: string = 'admin@conflux.local';
+
+  /** Its password; when unset on first start, one is generated and printed once. */
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  ADMIN_PASSWORD?: string;
+}

@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+const current = new AsyncLocalStorage<EntityManager>();
+
+/**
+ * Units of work without threading an EntityManager through every call: repositories ask `manager()`, which
+ * is the surrounding transaction's when there is one. `run()` joins an outer transaction rather than
+ * nesting, so a service, the audit log and (later) an idempotency record commit or roll back together.
+ */
+@Injectable()
+export class Transactions {
+  constructor(private readonly dataSource: DataSource) {}
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    if (current.getStore()) return work();
+    return this.dataSource.transaction((manager) => current.run(manager, work));
+  }
+
+  manager(): EntityManager {
+    return current.getStore() ?? this.dataSource.manager;
+  }
+
+  inTransaction(): boolean {
+    return current.getStore() !== undefined;
+  }
+}
+
+/** Drops undefined entries: TypeORM 1.x refuses `undefined` in where criteria (instead of matching everything). */
+export function defined<T extends Record<string, unknown>>(
+  criteria: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(criteria).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { actorOf } from '../../core/auth/principal';
+import { Transactions } from '../../core/database/transaction';
+import type { Page } from '../../core/http/pagination';
+import { requestContext } from '../../core/tenancy/request-context';
+import { auditHash, GENESIS_HASH } from './audit-hash';
+import { type AuditFilter, AuditRepository } from './audit.repository';
+import type { AuditEventResponse, AuditVerifyResponse } from './dto/audit.dto';
+import type { AuditEventEntity } from './entities/audit-event.entity';
+
+export interface AuditRecord {
+  tenantId: string | null;
+  eventType: string;
+  resourceType: string;
+  resourceId?: string | null;
+  details?: Record<string, unknown>;
+  sha256?: string;
+}
+
+const VERIFY_BATCH = 1000;
+
+/**
+ * The tamper-evident audit log: every mutation appends an event to its tenant's hash chain in the same
+ * transaction as the change itself, so an event exists exactly when the change committed.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly tx: Transactions,
+  ) {}
+
+  record(record: AuditRecord): Promise<AuditEventEntity> {
+    return this.tx.run(async () => {
+      const head = await this.repository.lockHead(record.tenantId);
+      const context = requestContext.getStore();
+      const event = {
+        tenant_id: record.tenantId,
+        seq: (head?.seq ?? 0) + 1,
+        event_type: record.eventType,
+        timestamp: new Date(),
+        actor: actorOf(context?.principal),
+        x_user_id: context?.xUserId ?? null,
+        resource_type: record.resourceType,
+        resource_id: record.resourceId ?? null,
+        details: record.details ?? {},
+        sha256: record.sha256 ?? null,
+        prev_hash: head?.hash ?? GENESIS_HASH,
+      };
+      return this.repository.insert({ ...event, hash: auditHash(event) });
+    });
+  }
+
+  async list(
+    tenantId: string,
+    filter: AuditFilter,
+    offset: number,
+    limit: number,
+  ): Promise<Page<AuditEventResponse>> {
+    const [rows, total] = await this.repository.list(tenantId, filter, offset, limit);
+    return { items: rows.map(toAuditResponse), total };
+  }
+
+  /** Walks the chain from the start; the first event whose link or content does not check out is named. */
+  async verify(tenantId: string): Promise<AuditVerifyResponse> {
+    let previous = GENESIS_HASH;
+    let expectedSeq = 1;
+    let checked = 0;
+    for (;;) {
+      const batch = await this.repository.chainBatch(tenantId, expectedSeq - 1, VERIFY_BATCH);
+      for (const event of batch) {
+        const reason =
+          event.seq !== expectedSeq
+            ? `sequence gap: expected ${expectedSeq}, found ${event.seq}`
+            : event.prev_hash !== previous
+              ? 'prev_hash does not match the previous event'
+              : auditHash(event) !== event.hash
+                ? 'content does not match its hash'
+                : undefined;
+        if (reason) {
+          return {
+            valid: false,
+            checked,
+            first_broken: { event_id: event.event_id, seq: event.seq, reason },
+          };
+        }
+        previous = event.hash;
+        expectedSeq += 1;
+        checked += 1;
+      }
+      if (batch.length < VERIFY_BATCH) return { valid: true, checked, first_broken: null };
+    }
+  }
+}
+
+export function toAuditResponse(event: AuditEventEntity): AuditEventResponse {
+  return {
+    event_id: event.event_id,
+    tenant_id: event.tenant_id,
+    seq: event.seq,
+    event_type: event.event_type,
+    action: event.event_type,
+    timestamp: event.timestamp.toISOString(),
+    actor: event.actor,
+    performed_by: event.actor,
+    x_user_id: event.x_user_id,
+    resource_type: event.resource_type,
+    resource_id: event.resource_id,
+    details: event.details,
+    metadata: event.details,
+    sha256: event.sha256,
+    prev_hash: event.prev_hash,
+    hash: event.hash,
+  };
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataModule } from '../data/data.module';
+import { UsersModule } from '../users/users.module';
+import { PlanEntity } from './entities/plan.entity';
+import { TenantEntity } from './entities/tenant.entity';
+import { TenantsController } from './tenants.controller';
+import { TenantsRepository } from './tenants.repository';
+import { TenantsService } from './tenants.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([TenantEntity, PlanEntity]), UsersModule, DataModule],
+  controllers: [TenantsController],
+  providers: [TenantsRepository, TenantsService],
+})
+export class TenantsModule {}

@@ -1,0 +1,27 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Auth, CurrentPrincipal, Public } from '../../core/auth/auth.decorator';
+import type { Principal } from '../../core/auth/principal';
+import { LoginDto, MeResponse, TokenResponse } from './dto/user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly users: UsersService) {}
+
+  /** Exchanges email and password for a Conflux JWT with the user's tenant claims. */
+  @Post('login')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  login(@Body() body: LoginDto): Promise<TokenResponse> {
+    return this.users.login(body.email, body.password);
+  }
+
+  /** The principal this request authenticated as. */
+  @Get('me')
+  @Auth({ role: 'viewer' })
+  me(@CurrentPrincipal() principal: Principal): MeResponse {
+    return principal;
+  }
+}
