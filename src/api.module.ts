@@ -5,6 +5,9 @@ import { AuthModule } from './core/auth/auth.module';
 import { CoreModule } from './core/core.module';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
 import { ContentTypeInterceptor } from './core/http/content-type.interceptor';
+import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
+import { RateLimitInterceptor } from './core/http/rate-limit/rate-limit.interceptor';
+import { RateLimiter } from './core/http/rate-limit/rate-limiter';
 import { createValidationPipe } from './core/http/validation.pipe';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -22,6 +25,7 @@ export class ApiModule {
       imports: [
         CoreModule.forRoot({ role: 'api', env: options.env, extraJobs: options.extraJobs }),
         AuthModule,
+        IdempotencyModule.forRoot('api'),
         AuditModule,
         ApiKeysModule,
         UsersModule,
@@ -33,6 +37,9 @@ export class ApiModule {
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        RateLimiter,
+        // Outermost first: the rate limit counts every authenticated request, then the 415 check.
+        { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
       ],
     };

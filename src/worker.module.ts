@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppOptions } from './app.options';
 import { CoreModule } from './core/core.module';
+import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 
 /** The worker process: the shared core, the domain modules and their processors; no HTTP. */
 @Module({})
@@ -10,6 +11,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         CoreModule.forRoot({ role: 'worker', env: options.env, extraJobs: options.extraJobs }),
+        IdempotencyModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
     };

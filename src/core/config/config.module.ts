@@ -3,13 +3,14 @@ import { AppConfig } from './app.config';
 import { AuthConfig } from './auth.config';
 import { ConfigError, type Env, loadConfig } from './config.loader';
 import { DatabaseConfig } from './database.config';
+import { RateLimitConfig } from './rate-limit.config';
 import { RedisConfig } from './redis.config';
 
 type ConfigClass = new () => object;
 
 /** What each process reads: the worker has no use for the API's auth settings. */
 export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
-  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig],
+  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig],
   worker: [AppConfig, DatabaseConfig, RedisConfig],
 };
 

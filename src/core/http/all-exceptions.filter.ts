@@ -17,14 +17,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const requestId = requestIdOf(req);
 
     if (exception instanceof AppException) {
-      const envelope = errorEnvelope(
-        exception.getStatus(),
-        exception.code,
-        exception.message,
-        requestId,
-        exception.details,
-      );
-      return sendError(res, exception.getStatus(), envelope, exception.headers);
+      const { code, message, details, retryAfter } = exception;
+      const envelope = errorEnvelope(exception.getStatus(), code, message, requestId, details, retryAfter);
+      const headers = {
+        ...exception.headers,
+        ...(retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {}),
+      };
+      return sendError(res, exception.getStatus(), envelope, headers);
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

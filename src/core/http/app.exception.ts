@@ -13,6 +13,8 @@ export class AppException extends HttpException {
     message: string,
     readonly details?: ErrorDetails,
     readonly headers?: Record<string, string>,
+    /** Seconds: sent as `retry_after` in the body and as the Retry-After header (429, in-flight 409). */
+    readonly retryAfter?: number,
   ) {
     super(message, status);
   }

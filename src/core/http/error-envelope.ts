@@ -7,6 +7,7 @@ export interface ErrorEnvelope {
   error: string;
   message: string;
   details?: ErrorDetails;
+  retry_after?: number;
   request_id: string | undefined;
 }
 
@@ -32,12 +33,14 @@ export function errorEnvelope(
   message: string,
   requestId: string | undefined,
   details?: ErrorDetails,
+  retryAfter?: number,
 ): ErrorEnvelope {
   return {
     error_code: code ?? DEFAULT_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'ERROR'),
     error: STATUS_CODES[status] ?? 'Error',
     message,
     ...(details ? { details } : {}),
+    ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}),
     request_id: requestId,
   };
 }

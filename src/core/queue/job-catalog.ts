@@ -8,13 +8,17 @@ export const QUEUE_NAMES = ['maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 // An interface (not a type alias) so test fixtures can add jobs by declaration merging.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface JobPayloads {}
+export interface JobPayloads {
+  /** Hourly: deletes idempotency records past their 24 h retention. */
+  'maintenance.idempotency-cleanup': Record<string, never>;
+}
 
 export type JobName = Extract<keyof JobPayloads, string>;
 
 export type JobCatalog = Record<string, QueueName>;
 
-export const JOB_QUEUES: JobCatalog = {};
+export const JOB_QUEUES: JobCatalog = {
+  'maintenance.idempotency-cleanup': 'maintenance',
+};
 
 export const JOB_CATALOG = Symbol('JOB_CATALOG');

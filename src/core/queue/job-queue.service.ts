@@ -39,6 +39,16 @@ export class JobQueue implements BeforeApplicationShutdown {
     return job.id ?? '';
   }
 
+  /**
+   * A repeating job, registered idempotently: every worker may call this at start, BullMQ keeps one
+   * scheduler per id and each tick produces one job.
+   */
+  async every<N extends JobName>(name: N, payload: JobPayloads[N], everyMs: number): Promise<void> {
+    const queueName = this.catalog[name];
+    if (!queueName) throw new Error(`job '${String(name)}' is not in the job catalog`);
+    await this.queue(queueName).upsertJobScheduler(name, { every: everyMs }, { name, data: payload });
+  }
+
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {

@@ -13,6 +13,7 @@ import {
 import { ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../../core/auth/auth.decorator';
 import type { Principal } from '../../core/auth/principal';
+import { Idempotent } from '../../core/http/idempotency/idempotent.decorator';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyPage, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
@@ -33,6 +34,7 @@ export class ApiKeysController {
   /** Issues a key; `api_key` is in this response only. */
   @Post()
   @Auth({ role: 'owner' })
+  @Idempotent()
   create(
     @CurrentPrincipal() principal: Principal,
     @Query() query: TenantScopedQuery,

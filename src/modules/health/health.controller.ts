@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../core/auth/auth.decorator';
+import { SkipRateLimit } from '../../core/http/rate-limit/rate-limit.decorator';
 import { requestIdOf } from '../../core/http/request-id';
 import { HealthService } from './health.service';
 
@@ -13,6 +14,7 @@ export class HealthController {
   /** Liveness and readiness: database, Redis and connected workers. 503 (with the SPEC's error fields) when unhealthy. */
   @Get()
   @Public()
+  @SkipRateLimit()
   @ApiOkResponse({ description: 'healthy or degraded' })
   @ApiServiceUnavailableResponse({
     description: 'database or Redis unreachable: `error_code` DB_UNAVAILABLE / QUEUE_UNAVAILABLE',

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../../core/auth/auth.decorator';
 import type { Principal } from '../../core/auth/principal';
+import { Idempotent } from '../../core/http/idempotency/idempotent.decorator';
 import { PageQuery } from '../../core/http/pagination';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
 import {
@@ -25,6 +26,7 @@ export class TenantsController {
    */
   @Post('onboard')
   @Auth({ role: 'admin' })
+  @Idempotent()
   onboard(@Body() body: OnboardTenantDto): Promise<OnboardTenantResponse> {
     return this.tenants.onboard(body);
   }

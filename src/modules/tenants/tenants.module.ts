@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { DataModule } from '../data/data.module';
 import { UsersModule } from '../users/users.module';
 import { PlanEntity } from './entities/plan.entity';
@@ -11,6 +12,7 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity, PlanEntity]), UsersModule, DataModule],
   controllers: [TenantsController],
-  providers: [TenantsRepository, TenantsService],
+  providers: [TenantsRepository, TenantsService, { provide: TenantLimits, useExisting: TenantsService }],
+  exports: [TenantLimits],
 })
 export class TenantsModule {}

@@ -5,6 +5,7 @@ import type { Principal } from '../../core/auth/principal';
 import { Transactions } from '../../core/database/transaction';
 import { ValidationFailedException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
+import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import { DatasetRepository } from '../data/dataset.repository';
@@ -26,7 +27,7 @@ import {
 import { type TenantChanges, TenantsRepository } from './tenants.repository';
 
 @Injectable()
-export class TenantsService {
+export class TenantsService extends TenantLimits {
   constructor(
     private readonly repository: TenantsRepository,
     private readonly users: UsersService,
@@ -34,7 +35,16 @@ export class TenantsService {
     private readonly datasets: DatasetRepository,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** The request budget of the tenant's plan (the rate limiter asks). */
+  async forTenant(tenantId: string): Promise<{ perMinute: number; perHour: number } | undefined> {
+    const tenant = await this.repository.findById(tenantId);
+    const plan = tenant && (await this.repository.plan(tenant.plan_code));
+    return plan ? { perMinute: plan.requests_per_minute, perHour: plan.requests_per_hour } : undefined;
+  }
 
   /**
    * One transaction: the tenant, its owner, an owner API key, its dataset (schema, restricted role, tables)

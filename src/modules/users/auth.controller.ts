@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Public } from '../../core/auth/auth.decorator';
+import { RateLimit } from '../../core/http/rate-limit/rate-limit.decorator';
 import type { Principal } from '../../core/auth/principal';
 import { LoginDto, MeResponse, TokenResponse } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -13,6 +14,7 @@ export class AuthController {
   /** Exchanges email and password for a Conflux JWT with the user's tenant claims. */
   @Post('login')
   @Public()
+  @RateLimit('login')
   @HttpCode(HttpStatus.OK)
   login(@Body() body: LoginDto): Promise<TokenResponse> {
     return this.users.login(body.email, body.password);

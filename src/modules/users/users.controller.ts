@@ -2,6 +2,7 @@ import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../../core/auth/auth.decorator';
 import type { Principal } from '../../core/auth/principal';
+import { Idempotent } from '../../core/http/idempotency/idempotent.decorator';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
 import { TenantPageQuery, TenantScopedQuery } from '../../core/tenancy/tenant-query.dto';
 import { CreateUserDto, UserPage, UserResponse } from './dto/user.dto';
@@ -22,6 +23,7 @@ export class UsersController {
   /** Adds a user; over the plan's team-member limit: 403 PLAN_LIMIT_REACHED. */
   @Post()
   @Auth({ role: 'owner' })
+  @Idempotent()
   create(
     @CurrentPrincipal() principal: Principal,
     @Query() query: TenantScopedQuery,

@@ -1,8 +1,12 @@
 import type { MigrationInterface } from 'typeorm';
 import { Identity1763800000000 } from './1763800000000-identity';
+import { Idempotency1763900000000 } from './1763900000000-idempotency';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
  * all see the same set whether they run from src/ or dist/. Never edit a migration once committed.
  */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [Identity1763800000000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  Identity1763800000000,
+  Idempotency1763900000000,
+];
