@@ -15,6 +15,7 @@ import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
+import { WorkflowsModule } from './modules/workflows/workflows.module';
 
 /** The API process: controllers and gateways over the shared core and the domain modules. */
 @Module({})
@@ -30,6 +31,7 @@ export class ApiModule {
         ApiKeysModule,
         UsersModule,
         TenantsModule,
+        WorkflowsModule,
         HealthModule,
         ObservabilityModule,
         ...(options.imports ?? []),

@@ -20,6 +20,7 @@ const SHAPE_CONSTRAINTS = new Set([
   'whitelistValidation',
   'nestedValidation',
   'unknownValue',
+  'isWorkflowDefinition',
 ]);
 
 export interface FieldProblem {

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { Identity1763800000000 } from './1763800000000-identity';
 import { Idempotency1763900000000 } from './1763900000000-idempotency';
+import { Workflows1764000000000 } from './1764000000000-workflows';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -9,4 +10,5 @@ import { Idempotency1763900000000 } from './1763900000000-idempotency';
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Identity1763800000000,
   Idempotency1763900000000,
+  Workflows1764000000000,
 ];
