@@ -13,6 +13,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
+import { RunsModule } from './modules/runs/runs.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
 import { WorkflowsModule } from './modules/workflows/workflows.module';
@@ -32,6 +33,7 @@ export class ApiModule {
         UsersModule,
         TenantsModule,
         WorkflowsModule,
+        RunsModule,
         HealthModule,
         ObservabilityModule,
         ...(options.imports ?? []),

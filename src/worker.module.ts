@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppOptions } from './app.options';
 import { CoreModule } from './core/core.module';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
+import { AuditModule } from './modules/audit/audit.module';
+import { EngineModule } from './modules/engine/engine.module';
 
 /** The worker process: the shared core, the domain modules and their processors; no HTTP. */
 @Module({})
@@ -12,6 +14,8 @@ export class WorkerModule {
       imports: [
         CoreModule.forRoot({ role: 'worker', env: options.env, extraJobs: options.extraJobs }),
         IdempotencyModule.forRoot('worker'),
+        AuditModule,
+        EngineModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
     };

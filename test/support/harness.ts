@@ -188,13 +188,14 @@ export async function waitFor<T>(
   check: () => Promise<T> | T,
   what: string,
   timeoutMs = 15_000,
+  everyMs = 50,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
@@ -211,4 +212,15 @@ export async function waitForQueuesToDrain(app: NestExpressApplication, timeoutM
     'queues to drain',
     timeoutMs,
   );
+}
+
+/** For suites that are not about rate limits: gives every plan a budget that polling cannot exhaust. */
+export async function relaxRateLimits(backends: TestBackends): Promise<void> {
+  const db = new Client({ connectionString: backends.databaseUrl });
+  await db.connect();
+  try {
+    await db.query('UPDATE plans SET requests_per_minute = 1000000, requests_per_hour = 100000000');
+  } finally {
+    await db.end();
+  }
 }

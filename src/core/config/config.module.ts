@@ -3,6 +3,7 @@ import { AppConfig } from './app.config';
 import { AuthConfig } from './auth.config';
 import { ConfigError, type Env, loadConfig } from './config.loader';
 import { DatabaseConfig } from './database.config';
+import { EngineConfig } from './engine.config';
 import { RateLimitConfig } from './rate-limit.config';
 import { RedisConfig } from './redis.config';
 
@@ -10,8 +11,8 @@ type ConfigClass = new () => object;
 
 /** What each process reads: the worker has no use for the API's auth settings. */
 export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
-  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig],
-  worker: [AppConfig, DatabaseConfig, RedisConfig],
+  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig, EngineConfig],
+  worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig],
 };
 
 /**

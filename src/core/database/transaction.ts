@@ -22,6 +22,20 @@ export class Transactions {
     return current.getStore() ?? this.dataSource.manager;
   }
 
+  /**
+   * Raw SQL that always answers with the rows (TypeORM's `query()` answers UPDATE/DELETE ... RETURNING with
+   * `[rows, count]` instead), in the surrounding transaction when there is one.
+   */
+  async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const inside = current.getStore()?.queryRunner;
+    const runner = inside ?? this.dataSource.createQueryRunner();
+    try {
+      return ((await runner.query(sql, params, true)) as { records: T[] }).records;
+    } finally {
+      if (!inside) await runner.release();
+    }
+  }
+
   inTransaction(): boolean {
     return current.getStore() !== undefined;
   }

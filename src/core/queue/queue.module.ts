@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { EventPublisher } from '../events/event-publisher';
 import { JOB_CATALOG, JOB_QUEUES, type JobCatalog } from './job-catalog';
 import { JobQueue } from './job-queue.service';
 import { JobRegistry } from './job-registry';
@@ -26,9 +27,10 @@ export class QueueModule {
         RedisCloser,
         catalog,
         JobQueue,
+        EventPublisher,
         ...(options.consume ? [JobRegistry, WorkerHost] : []),
       ],
-      exports: [REDIS, JobQueue, JOB_CATALOG],
+      exports: [REDIS, JobQueue, JOB_CATALOG, EventPublisher],
     };
   }
 }

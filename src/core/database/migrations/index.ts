@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { Identity1763800000000 } from './1763800000000-identity';
 import { Idempotency1763900000000 } from './1763900000000-idempotency';
 import { Workflows1764000000000 } from './1764000000000-workflows';
+import { Runs1764100000000 } from './1764100000000-runs';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -11,4 +12,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Identity1763800000000,
   Idempotency1763900000000,
   Workflows1764000000000,
+  Runs1764100000000,
 ];

@@ -8,13 +8,18 @@ import { IdempotencyRepository } from './idempotency.repository';
 @Global()
 @Module({})
 export class IdempotencyModule {
-  /** The API applies `@Idempotent()`; the worker runs the retention cleanup. */
+  /** The API applies `@Idempotent()`; the worker also runs the retention cleanup. */
   static forRoot(role: 'api' | 'worker'): DynamicModule {
     return {
       module: IdempotencyModule,
       imports: [TypeOrmModule.forFeature([IdempotencyRecordEntity])],
-      providers: [IdempotencyRepository, role === 'api' ? IdempotencyInterceptor : IdempotencyCleanup],
-      exports: role === 'api' ? [IdempotencyInterceptor, IdempotencyRepository] : [],
+      // The interceptor in both: the worker imports domain modules whose controllers name it (inert there).
+      providers: [
+        IdempotencyRepository,
+        IdempotencyInterceptor,
+        ...(role === 'worker' ? [IdempotencyCleanup] : []),
+      ],
+      exports: [IdempotencyInterceptor, IdempotencyRepository],
     };
   }
 }

@@ -1,0 +1,62 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisConfig } from '../config/redis.config';
+import { InjectRedis } from '../queue/redis.provider';
+
+export interface DomainEvent {
+  tenant_id: string;
+  /** `runs` now; `pipelines`, `documents`, `audit` as those modules arrive. */
+  topic: string;
+  /** The resource the event is about (a run id). */
+  resource_id: string;
+  type: string;
+  seq?: number;
+  step_id?: string | null;
+  data: Record<string, unknown>;
+  timestamp: string;
+}
+
+/**
+ * Publishes committed state changes on Redis pub/sub, for every API instance's sockets to relay: one channel per
+ * resource (`<prefix>:events:<topic>:<id>`) and one per tenant topic (`<prefix>:tenant:<tenant>:<topic>`).
+ * Published after commit and never relied on alone: the database's event log is the record.
+ */
+@Injectable()
+export class EventPublisher {
+  private readonly logger = new Logger('EventPublisher');
+
+  constructor(
+    @InjectRedis() private readonly redis: Redis,
+    private readonly config: RedisConfig,
+  ) {}
+
+  resourceChannel(topic: string, id: string): string {
+    return `${this.config.QUEUE_PREFIX}:events:${topic}:${id}`;
+  }
+
+  tenantChannel(tenantId: string, topic: string): string {
+    return `${this.config.QUEUE_PREFIX}:tenant:${tenantId}:${topic}`;
+  }
+
+  /** Process-to-process signals (cancel: abort a run's steps wherever they execute). */
+  controlChannel(): string {
+    return `${this.config.QUEUE_PREFIX}:control`;
+  }
+
+  async publishControl(message: Record<string, unknown>): Promise<void> {
+    await this.redis
+      .publish(this.controlChannel(), JSON.stringify(message))
+      .catch((error: Error) => this.logger.warn(`control not published: ${error.message}`));
+  }
+
+  async publish(events: DomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const event of events) {
+      const message = JSON.stringify(event);
+      pipeline.publish(this.resourceChannel(event.topic, event.resource_id), message);
+      pipeline.publish(this.tenantChannel(event.tenant_id, event.topic), message);
+    }
+    await pipeline.exec().catch((error: Error) => this.logger.warn(`events not published: ${error.message}`));
+  }
+}

@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RunEventEntity } from '../runs/entities/run-event.entity';
+import { RunEntity } from '../runs/entities/run.entity';
+import { StepRunEntity } from '../runs/entities/step-run.entity';
+import { RunsRepository } from '../runs/runs.repository';
+import { WorkflowsModule } from '../workflows/workflows.module';
+import { EngineProcessor } from './engine.processor';
+import { EngineService } from './engine.service';
+import { EXECUTOR_CLASSES, ExecutorRegistry } from './executors/executor-registry';
+import { Reconciler } from './reconciler';
+
+/** The run state machine for both processes; the worker also gets the step processor and the reconciler. */
+@Module({})
+export class EngineModule {
+  static forRoot(role: 'api' | 'worker'): DynamicModule {
+    return {
+      module: EngineModule,
+      imports: [TypeOrmModule.forFeature([RunEntity, StepRunEntity, RunEventEntity]), WorkflowsModule],
+      providers: [
+        RunsRepository,
+        EngineService,
+        ExecutorRegistry,
+        ...EXECUTOR_CLASSES,
+        ...(role === 'worker' ? [EngineProcessor, Reconciler] : []),
+      ],
+      exports: [EngineService, RunsRepository, WorkflowsModule],
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { Column, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type StepStatus =
+  'pending' | 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export const SETTLED_STEP_STATUSES: StepStatus[] = ['completed', 'skipped'];
+
+/** One row per node of a run; `attempt` counts retries. */
+@Entity('step_runs')
+export class StepRunEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid' })
+  run_id: string;
+
+  @Column({ type: 'text' })
+  tenant_id: string;
+
+  /** The node id. */
+  @Column({ type: 'text' })
+  step_id: string;
+
+  @Column({ type: 'text' })
+  type: string;
+
+  @Column({ type: 'text' })
+  status: StepStatus;
+
+  @Column({ type: 'integer', default: 1 })
+  attempt: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  output: unknown;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  /** A queued step's job must not run before this (delays, retry backoff); the reconciler honours it. */
+  @Column({ type: 'timestamptz', nullable: true })
+  not_before: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  started_at: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  finished_at: Date | null;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updated_at: Date;
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { EngineModule } from '../engine/engine.module';
+import { RunsController } from './runs.controller';
+import { RunsService } from './runs.service';
+
+@Module({
+  imports: [EngineModule.forRoot('api')],
+  controllers: [RunsController],
+  providers: [RunsService],
+})
+export class RunsModule {}

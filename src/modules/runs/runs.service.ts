@@ -1,0 +1,136 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { NotFoundAppException, ValidationFailedException } from '../../core/http/app.exception';
+import type { Page } from '../../core/http/pagination';
+import { EngineService } from '../engine/engine.service';
+import { inputErrors } from '../workflows/workflow-validator';
+import { WorkflowsService } from '../workflows/workflows.service';
+import type { RunEventResponse, RunResponse, StepRunResponse } from './dto/run.dto';
+import type { RunEntity } from './entities/run.entity';
+import { type RunFilter, RunsRepository } from './runs.repository';
+import { RunConflictException } from '../engine/engine.service';
+
+export class RunNotFoundException extends NotFoundAppException {
+  constructor(id: string) {
+    super('run', id, 'RUN_NOT_FOUND');
+  }
+}
+
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly engine: EngineService,
+    private readonly workflows: WorkflowsService,
+  ) {}
+
+  /** Published workflows only; the input must satisfy input_schema. `created` false: the key's earlier run. */
+  async start(
+    tenantId: string,
+    workflowId: string,
+    input: unknown,
+    triggerType: string,
+    idempotencyKey?: string,
+  ) {
+    const workflow = await this.workflows.require(tenantId, workflowId);
+    if (workflow.status !== 'published') {
+      throw new RunConflictException(
+        `workflow '${workflowId}' is ${workflow.status}; only published workflows run`,
+      );
+    }
+    const errors = inputErrors(workflow.input_schema, input ?? {});
+    if (errors.length > 0) {
+      throw new ValidationFailedException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `input does not match the workflow's input_schema`,
+        { errors },
+      );
+    }
+    const { run, created } = await this.engine.start({
+      tenantId,
+      workflow,
+      input: input ?? {},
+      triggerType,
+      idempotencyKey,
+    });
+    return { run: toRunResponse(run), created };
+  }
+
+  async list(tenantId: string, filter: RunFilter, offset: number, limit: number): Promise<Page<RunResponse>> {
+    const [rows, total] = await this.runs.listRuns(tenantId, filter, offset, limit);
+    return { items: rows.map(toRunResponse), total };
+  }
+
+  async get(tenantId: string, id: string): Promise<RunResponse> {
+    return toRunResponse(await this.require(tenantId, id));
+  }
+
+  async steps(tenantId: string, id: string): Promise<StepRunResponse[]> {
+    await this.require(tenantId, id);
+    return (await this.runs.stepsOf(id)).map((s) => ({
+      id: s.id,
+      run_id: s.run_id,
+      step_id: s.step_id,
+      type: s.type,
+      status: s.status,
+      attempt: s.attempt,
+      output: s.output ?? null,
+      error: s.error,
+      started_at: iso(s.started_at),
+      finished_at: iso(s.finished_at),
+    }));
+  }
+
+  async events(tenantId: string, id: string, afterSeq: number, limit: number): Promise<RunEventResponse[]> {
+    await this.require(tenantId, id);
+    return (await this.runs.events(id, afterSeq, limit)).map((e) => ({
+      seq: e.seq,
+      event_type: e.event_type,
+      step_id: e.step_id,
+      data: e.data,
+      timestamp: new Date(e.timestamp).toISOString(),
+    }));
+  }
+
+  async resume(tenantId: string, id: string, stepId: string, data: unknown): Promise<RunResponse> {
+    await this.require(tenantId, id);
+    await this.engine.resume(tenantId, id, stepId, data);
+    return this.get(tenantId, id);
+  }
+
+  async cancel(tenantId: string, id: string): Promise<RunResponse> {
+    await this.require(tenantId, id);
+    await this.engine.cancel(tenantId, id);
+    return this.get(tenantId, id);
+  }
+
+  async retry(tenantId: string, id: string): Promise<RunResponse> {
+    await this.require(tenantId, id);
+    await this.engine.retry(tenantId, id);
+    return this.get(tenantId, id);
+  }
+
+  private async require(tenantId: string, id: string): Promise<RunEntity> {
+    const run = await this.runs.findRun(tenantId, id);
+    if (!run) throw new RunNotFoundException(id);
+    return run;
+  }
+}
+
+const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
+
+export function toRunResponse(run: RunEntity): RunResponse {
+  return {
+    id: run.id,
+    workflow_id: run.workflow_id,
+    workflow_version: run.workflow_version,
+    status: run.status,
+    trigger_type: run.trigger_type,
+    input: run.input,
+    context: run.context,
+    error: run.error,
+    parent_run_id: run.parent_run_id,
+    started_at: iso(run.started_at),
+    completed_at: iso(run.completed_at),
+    created_at: new Date(run.created_at).toISOString(),
+  };
+}

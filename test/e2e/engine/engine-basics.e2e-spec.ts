@@ -1,0 +1,145 @@
+import { after, before, describe, it } from 'node:test';
+import { expect } from 'expect';
+import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import {
+  eventsOf,
+  expectGapFree,
+  graph,
+  publish,
+  startRun,
+  stepsOf,
+  waitForStatus,
+} from '../../support/engine';
+import {
+  createTestBackends,
+  type RunningApi,
+  spawnWorker,
+  startTestApi,
+  type TestBackends,
+  type WorkerProcess,
+  relaxRateLimits,
+} from '../../support/harness';
+
+let backends: TestBackends;
+let api: RunningApi;
+let worker: WorkerProcess;
+let acme: OnboardedTenant;
+
+before(async () => {
+  backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1' });
+  await relaxRateLimits(backends);
+  api = await startTestApi(backends.env);
+  worker = await spawnWorker(backends.env);
+  acme = await onboardTenant(api.url, await loginAdmin(api.url), 'acme');
+});
+
+after(async () => {
+  await worker?.stop();
+  await api?.close();
+  await backends?.cleanup();
+});
+
+describe('engine: flow', () => {
+  it('runs a linear workflow to completion, each output visible to the next step', async () => {
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'double', type: 'transform', config: { expression: 'input.n * 2' } },
+          { id: 'plus', type: 'transform', config: { expression: 'steps.double.output + 1' } },
+        ],
+        ['start->double', 'double->plus'],
+      ),
+    );
+    const started = await startRun(api.url, acme, id, { n: 20 });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({
+      workflow_id: id,
+      workflow_version: 1,
+      trigger_type: 'manual',
+      input: { n: 20 },
+    });
+    const run = await waitForStatus(api.url, acme, started.body.id as string, ['completed', 'failed']);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    expect(run.context.steps).toEqual({
+      start: { status: 'completed', output: { n: 20 } },
+      double: { status: 'completed', output: 40 },
+      plus: { status: 'completed', output: 41 },
+    });
+    const events = await eventsOf(api.url, acme, run.id);
+    expectGapFree(events);
+    expect(events.at(0)?.event_type).toBe('run.created');
+    expect(events.at(-1)?.event_type).toBe('run.completed');
+  });
+
+  it('fans out and joins: the join runs once, after both branches', async () => {
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'a', type: 'transform', config: { expression: '1' } },
+          { id: 'b', type: 'delay', config: { duration_ms: 300 } },
+          {
+            id: 'join',
+            type: 'transform',
+            config: { expression: 'steps.a.output + steps.b.output.waited_ms' },
+          },
+        ],
+        ['start->a', 'start->b', 'a->join', 'b->join'],
+      ),
+    );
+    const run = await waitForStatus(api.url, acme, (await startRun(api.url, acme, id)).body.id as string, [
+      'completed',
+      'failed',
+    ]);
+    expect(run.context.steps.join).toEqual({ status: 'completed', output: 301 });
+    const events = await eventsOf(api.url, acme, run.id);
+    expect(events.filter((e) => e.event_type === 'step.started' && e.step_id === 'join')).toHaveLength(1);
+  });
+
+  it('takes one branch of a condition and skips the other, without blocking a join', async () => {
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'big', type: 'condition', config: { expression: 'input.total > 100' } },
+          { id: 'yes', type: 'transform', config: { expression: '"big"' } },
+          { id: 'no', type: 'transform', config: { expression: '"small"' } },
+          { id: 'after_no', type: 'transform', config: { expression: '"after"' } },
+          {
+            id: 'end',
+            type: 'transform',
+            config: { expression: '$exists(steps.yes.output) ? steps.yes.output : steps.no.output' },
+          },
+        ],
+        ['start->big', 'big->yes:true', 'big->no:false', 'no->after_no', 'yes->end', 'after_no->end'],
+      ),
+    );
+    const big = await waitForStatus(
+      api.url,
+      acme,
+      (await startRun(api.url, acme, id, { total: 500 })).body.id as string,
+      ['completed', 'failed'],
+    );
+    expect(big.status).toBe('completed');
+    expect(big.context.steps.no.status).toBe('skipped');
+    expect(big.context.steps.after_no.status).toBe('skipped');
+    expect(big.context.steps.end.output).toBe('big');
+    const small = await waitForStatus(
+      api.url,
+      acme,
+      (await startRun(api.url, acme, id, { total: 5 })).body.id as string,
+      ['completed', 'failed'],
+    );
+    expect(small.context.steps.yes.status).toBe('skipped');
+    expect(small.context.steps.end.output).toBe('small');
+    expect((await stepsOf(api.url, acme, small.id)).find((s) => s.step_id === 'yes')?.status).toBe('skipped');
+  });
+});
