@@ -135,15 +135,24 @@ export async function spawnWorker(
   env: Env,
   entry = path.join(__dirname, '../../src/worker.ts'),
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['-r', TS_NODE, entry], {
-    env: {
-      ...process.env,
-      ...env,
-      LOG_LEVEL: 'info',
-      TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
+  // A compiled entry (dist/*.js) runs as production does; a .ts entry through ts-node.
+  const child = spawn(
+    process.execPath,
+    [
+      ...(entry.endsWith('.js') ? [] : ['-r', TS_NODE]),
+      ...(process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      entry,
+    ],
+    {
+      env: {
+        ...process.env,
+        ...env,
+        LOG_LEVEL: 'info',
+        TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {

@@ -22,6 +22,14 @@ export class RedisConfig {
   @Min(1)
   WORKER_CONCURRENCY: number = 10;
 
+  /**
+   * How long a worker's lock on an active job lasts without renewal; a job whose worker died is handed to
+   * another worker within about this long (BullMQ stall detection runs at the same interval).
+   */
+  @IsInt()
+  @Min(500)
+  WORKER_LOCK_MS: number = 30_000;
+
   /** How long SIGTERM waits for active jobs before closing the worker anyway. */
   @IsInt()
   @Min(0)

@@ -11,8 +11,6 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export interface JobPayloads {
   /** Executes one attempt of one step of a run (or fires an approval's timeout). */
   'engine.step': { run_id: string; step_id: string; attempt: number; kind: 'execute' | 'approval-timeout' };
-  /** Re-delivers run work whose job vanished; every ENGINE_RECONCILE_EVERY_MS. */
-  'maintenance.reconcile': Record<string, never>;
   /** Hourly: deletes idempotency records past their 24 h retention. */
   'maintenance.idempotency-cleanup': Record<string, never>;
 }
@@ -23,7 +21,6 @@ export type JobCatalog = Record<string, QueueName>;
 
 export const JOB_QUEUES: JobCatalog = {
   'engine.step': 'engine',
-  'maintenance.reconcile': 'maintenance',
   'maintenance.idempotency-cleanup': 'maintenance',
 };
 

@@ -32,6 +32,9 @@ export class WorkerHost implements OnModuleDestroy {
           connection: this.redis,
           prefix: this.config.QUEUE_PREFIX,
           concurrency: this.config.WORKER_CONCURRENCY,
+          lockDuration: this.config.WORKER_LOCK_MS,
+          stalledInterval: this.config.WORKER_LOCK_MS,
+          maxStalledCount: 2,
         },
       );
       worker.on('failed', (job, error) =>

@@ -1,7 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { EngineConfig } from '../../core/config/engine.config';
-import { JobHandler } from '../../core/queue/job-handler.decorator';
+import { RedisConfig } from '../../core/config/redis.config';
 import { JobQueue } from '../../core/queue/job-queue.service';
+import { InjectRedis } from '../../core/queue/redis.provider';
 import { TERMINAL_RUN_STATUSES } from '../runs/entities/run.entity';
 import type { StepRunEntity } from '../runs/entities/step-run.entity';
 import { RunsRepository } from '../runs/runs.repository';
@@ -11,26 +13,54 @@ const BATCH = 500;
 
 /**
  * Finds run work that Postgres says is pending but no job will deliver (Redis flushed or failed over, a
- * crash between commit and enqueue) and enqueues it again. Deterministic job ids make that harmless when
- * the job was merely slow. Runs at worker start and every ENGINE_RECONCILE_EVERY_MS (one scheduler for
- * all workers).
+ * crash between commit and enqueue) and enqueues it again; deterministic job ids make that harmless when the
+ * job was merely slow. A timer in every worker rather than a BullMQ scheduler, because it must keep running
+ * when Redis has lost everything; a short Redis lock lets one worker do each round.
  */
 @Injectable()
-export class Reconciler implements OnApplicationBootstrap {
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Reconciler');
+  private timer?: NodeJS.Timeout;
+  private running = false;
 
   constructor(
     private readonly runs: RunsRepository,
     private readonly engine: EngineService,
     private readonly jobs: JobQueue,
     private readonly config: EngineConfig,
+    private readonly redisConfig: RedisConfig,
+    @InjectRedis() private readonly redis: Redis,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.every('maintenance.reconcile', {}, this.config.ENGINE_RECONCILE_EVERY_MS);
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.ENGINE_RECONCILE_EVERY_MS);
+    this.timer.unref();
   }
 
-  @JobHandler('maintenance.reconcile')
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const lock = `${this.redisConfig.QUEUE_PREFIX}:reconciler-lock`;
+      const owned = await this.redis.set(
+        lock,
+        String(process.pid),
+        'PX',
+        Math.max(500, this.config.ENGINE_RECONCILE_EVERY_MS - 100),
+        'NX',
+      );
+      if (owned) await this.reconcile();
+    } catch (error) {
+      this.logger.warn(`reconcile failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
   async reconcile(): Promise<{ requeued: number; parents: number }> {
     const stalled = await this.runs.stalledStepsForEngine(this.config.ENGINE_RECONCILE_AFTER_MS, BATCH);
     let requeued = 0;

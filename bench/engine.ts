@@ -1,0 +1,325 @@
+/**
+ * `npm run bench:engine`: a 3-step no-op workflow (trigger -> transform -> transform) kept at 1, 50 and 200
+ * runs in flight, on a worker running as its own process, alternated with a raw BullMQ + pg baseline that
+ * does the same transactions per step (claim the step; then record completion, append events, update the
+ * run and queue the next step) in the same run. Prints runs/s, end-to-end and step-to-step p50/p99 for both,
+ * the throughput ratio, and the engine worker's peak RSS. Numbers, not a test.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import { EngineService } from '../src/modules/engine/engine.service';
+import { WorkflowsService } from '../src/modules/workflows/workflows.service';
+import { loginAdmin, onboardTenant } from '../test/support/auth';
+import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
+import { graph, publish } from '../test/support/engine';
+import { createTestBackends, relaxRateLimits, spawnWorker, startTestApi } from '../test/support/harness';
+
+const LEVELS = (process.env.BENCH_IN_FLIGHT ?? '1,50,200').split(',').map(Number);
+const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 50);
+const STEPS = 3;
+
+interface Sample {
+  runsPerSecond: number;
+  endToEnd: number[];
+  stepToStep: number[];
+}
+
+const pct = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+/** Keeps `inFlight` runs going until `total` have finished; `start` resolves once a run is started. */
+async function closedLoop(
+  inFlight: number,
+  total: number,
+  start: () => Promise<{ finished: Promise<void> }>,
+): Promise<number> {
+  let started = 0;
+  const began = performance.now();
+  const lane = async () => {
+    while (started < total) {
+      started += 1;
+      await (
+        await start()
+      ).finished;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return total / ((performance.now() - began) / 1000);
+}
+
+async function main(): Promise<void> {
+  const stopBackends = await prepareTestBackends();
+  const backends = await createTestBackends({
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+    DATABASE_POOL_SIZE: '20',
+  });
+  await relaxRateLimits(backends);
+  const api = await startTestApi(backends.env);
+  // The compiled worker, as production runs it (`npm run bench:engine` builds first).
+  const worker = await spawnWorker(
+    { ...backends.env, WORKER_QUEUES: 'engine' },
+    path.join(__dirname, '../dist/worker.js'),
+  );
+  const sub = new Redis(testRedisUrl());
+  const pool = new Pool({ connectionString: backends.databaseUrl, max: 20 });
+  try {
+    const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');
+    const workflowId = await publish(
+      api.url,
+      tenant,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'a', type: 'transform', config: { expression: 'input.i' } },
+          { id: 'b', type: 'transform', config: { expression: 'steps.a.output + 1' } },
+        ],
+        ['start->a', 'a->b'],
+      ),
+    );
+    const engine = api.app.get(EngineService);
+    const workflow = await api.app.get(WorkflowsService).require('bench', workflowId);
+
+    // Engine: completion and step timings from the committed events the engine publishes.
+    const done = new Map<string, () => void>();
+    const times = new Map<
+      string,
+      { started: number; stepStarted: Map<string, number>; stepDone: Map<string, number> }
+    >();
+    const gaps: number[] = [];
+    await sub.subscribe(`${backends.queuePrefix}:tenant:bench:runs`);
+    sub.on('message', (_channel, message) => {
+      const event = JSON.parse(message) as {
+        resource_id: string;
+        type: string;
+        step_id: string | null;
+        timestamp: string;
+      };
+      const t = times.get(event.resource_id);
+      if (!t) return;
+      const at = Date.parse(event.timestamp);
+      if (event.type === 'step.completed' && event.step_id) t.stepDone.set(event.step_id, at);
+      if (event.type === 'step.started' && event.step_id) t.stepStarted.set(event.step_id, at);
+      if (event.type === 'run.completed') {
+        for (const [from, to] of [
+          ['start', 'a'],
+          ['a', 'b'],
+        ]) {
+          const gap = (t.stepStarted.get(to) ?? NaN) - (t.stepDone.get(from) ?? NaN);
+          if (Number.isFinite(gap)) gaps.push(gap);
+        }
+        done.get(event.resource_id)?.();
+      }
+    });
+    let serial = 0;
+    const engineRound = async (inFlight: number, total: number): Promise<Sample> => {
+      const e2e: number[] = [];
+      gaps.length = 0;
+      const rps = await closedLoop(inFlight, total, async () => {
+        const began = performance.now();
+        const { run } = await engine.start({
+          tenantId: 'bench',
+          workflow,
+          input: { i: serial++ },
+          triggerType: 'manual',
+        });
+        times.set(run.id, { started: Date.now(), stepStarted: new Map(), stepDone: new Map() });
+        const finished = new Promise<void>((resolve) =>
+          done.set(run.id, () => {
+            e2e.push(performance.now() - began);
+            done.delete(run.id);
+            times.delete(run.id);
+            resolve();
+          }),
+        );
+        return { finished };
+      });
+      return { runsPerSecond: rps, endToEnd: e2e, stepToStep: [...gaps] };
+    };
+
+    // Baseline: the same transactions on raw BullMQ + pg, no framework.
+    await pool.query(
+      `CREATE TABLE bench_runs (id bigint PRIMARY KEY, status text, next_seq int NOT NULL DEFAULT 0, context jsonb NOT NULL DEFAULT '{}')`,
+    );
+    await pool.query(
+      `CREATE TABLE bench_steps (run_id bigint, step int, status text, output jsonb, PRIMARY KEY (run_id, step))`,
+    );
+    await pool.query(
+      `CREATE TABLE bench_events (run_id bigint, seq int, type text, step int, at timestamptz, PRIMARY KEY (run_id, seq))`,
+    );
+    const connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const prefix = `${backends.queuePrefix}-baseline`;
+    const queue = new Queue('baseline', { connection, prefix });
+    const waiters = new Map<
+      number,
+      { began: number; resolve: () => void; done: number[]; started: number[] }
+    >();
+    const baseGaps: number[] = [];
+    const tx = async <T>(
+      work: (
+        q: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>,
+      ) => Promise<T>,
+    ) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work((sql, params) => client.query(sql, params));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    const event = async (
+      q: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>,
+      run: number,
+      type: string,
+      step: number,
+    ) => {
+      const { rows } = await q(
+        'UPDATE bench_runs SET next_seq = next_seq + 1 WHERE id = $1 RETURNING next_seq',
+        [run],
+      );
+      await q('INSERT INTO bench_events VALUES ($1, $2, $3, $4, now())', [run, rows[0].next_seq, type, step]);
+    };
+    const baselineWorker = new Worker(
+      'baseline',
+      async (job) => {
+        const { run, step } = job.data as { run: number; step: number };
+        await tx(async (q) => {
+          await q('SELECT id FROM bench_runs WHERE id = $1 FOR UPDATE', [run]);
+          await q(
+            `UPDATE bench_steps SET status = 'running' WHERE run_id = $1 AND step = $2 AND status = 'queued'`,
+            [run, step],
+          );
+          await event(q, run, 'step.started', step);
+        });
+        const w = waiters.get(run);
+        w?.started.push(Date.now());
+        const last = await tx(async (q) => {
+          await q('SELECT id FROM bench_runs WHERE id = $1 FOR UPDATE', [run]);
+          await q(
+            `UPDATE bench_steps SET status = 'completed', output = $3 WHERE run_id = $1 AND step = $2 AND status = 'running'`,
+            [run, step, JSON.stringify(step)],
+          );
+          await event(q, run, 'step.completed', step);
+          await q(`UPDATE bench_runs SET context = jsonb_set(context, $2, $3) WHERE id = $1`, [
+            run,
+            `{s${step}}`,
+            JSON.stringify({ status: 'completed', output: step }),
+          ]);
+          if (step + 1 < STEPS) {
+            await q(`INSERT INTO bench_steps VALUES ($1, $2, 'queued', NULL)`, [run, step + 1]);
+            await event(q, run, 'step.queued', step + 1);
+            return false;
+          }
+          await q(`UPDATE bench_runs SET status = 'completed' WHERE id = $1`, [run]);
+          await event(q, run, 'run.completed', step);
+          return true;
+        });
+        w?.done.push(Date.now());
+        if (!last)
+          await queue.add(
+            'step',
+            { run, step: step + 1 },
+            { jobId: `${run}-${step + 1}`, removeOnComplete: true },
+          );
+        else w?.resolve();
+      },
+      { connection, prefix, concurrency: CONCURRENCY },
+    );
+    let baseSerial = 0;
+    const baselineRound = async (inFlight: number, total: number): Promise<Sample> => {
+      const e2e: number[] = [];
+      baseGaps.length = 0;
+      const rps = await closedLoop(inFlight, total, async () => {
+        const run = ++baseSerial;
+        const began = performance.now();
+        await tx(async (q) => {
+          await q(`INSERT INTO bench_runs (id, status) VALUES ($1, 'running')`, [run]);
+          await q(`INSERT INTO bench_steps VALUES ($1, 0, 'queued', NULL)`, [run]);
+          await event(q, run, 'run.created', 0);
+        });
+        await queue.add('step', { run, step: 0 }, { jobId: `${run}-0`, removeOnComplete: true });
+        const finished = new Promise<void>((resolve) =>
+          waiters.set(run, {
+            began,
+            done: [],
+            started: [],
+            resolve: () => {
+              const w = waiters.get(run);
+              if (w)
+                for (let i = 1; i < w.started.length; i += 1) baseGaps.push(w.started[i] - w.done[i - 1]);
+              e2e.push(performance.now() - began);
+              waiters.delete(run);
+              resolve();
+            },
+          }),
+        );
+        return { finished };
+      });
+      return { runsPerSecond: rps, endToEnd: e2e, stepToStep: [...baseGaps] };
+    };
+
+    // Warm both paths, then alternate engine and baseline at each level.
+    await engineRound(10, 50);
+    await baselineRound(10, 50);
+    const rows: string[] = [];
+    for (const inFlight of LEVELS) {
+      const total = Math.max(100, inFlight * 4);
+      const base = await baselineRound(inFlight, total);
+      const eng = await engineRound(inFlight, total);
+      const f = (x: number) => x.toFixed(1).padStart(7);
+      rows.push(
+        [
+          String(inFlight).padStart(9),
+          f(eng.runsPerSecond),
+          f(base.runsPerSecond),
+          (eng.runsPerSecond / base.runsPerSecond).toFixed(2).padStart(6),
+          f(pct(eng.endToEnd, 50)),
+          f(pct(eng.endToEnd, 99)),
+          f(pct(base.endToEnd, 50)),
+          f(pct(base.endToEnd, 99)),
+          f(pct(eng.stepToStep, 50)),
+          f(pct(eng.stepToStep, 99)),
+          f(pct(base.stepToStep, 50)),
+          f(pct(base.stepToStep, 99)),
+        ].join(' '),
+      );
+    }
+    const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
+    const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    console.log(
+      `\n3-step no-op workflow, worker concurrency ${CONCURRENCY}; times in ms; engine worker in its own process\n`,
+    );
+    console.log(
+      'in-flight  eng r/s  base r/s ratio  e2e p50 e2e p99  base50  base99 s2s p50 s2s p99  bs2s50  bs2s99',
+    );
+    for (const row of rows) console.log(row);
+    console.log(`\nengine worker peak RSS: ${peakRss.toFixed(0)} MB`);
+    await baselineWorker.close();
+    await queue.close();
+    connection.disconnect();
+  } finally {
+    sub.disconnect();
+    await pool.end();
+    await worker.stop();
+    await api.close();
+    await backends.cleanup();
+    await stopBackends();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
