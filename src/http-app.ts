@@ -9,7 +9,7 @@ import { AppConfig } from './core/config/app.config';
 import { jsonBody } from './core/http/json-body';
 import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
 import { httpMetrics } from './modules/observability/http-metrics.middleware';
-import { MetricsService } from './modules/observability/metrics.service';
+import { MetricsService } from './core/metrics/metrics.service';
 import { version } from './version';
 
 export const API_PREFIX = 'api/v1';

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppOptions } from './app.options';
 import { CoreModule } from './core/core.module';
+import { WorkerMetricsServer } from './core/metrics/worker-metrics.server';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { EngineModule } from './modules/engine/engine.module';
@@ -18,6 +19,7 @@ export class WorkerModule {
         EngineModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
+      providers: [WorkerMetricsServer],
     };
   }
 }

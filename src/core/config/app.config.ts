@@ -28,6 +28,12 @@ export class AppConfig {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
+  /** A worker serves its Prometheus metrics on this port at /metrics; 0 turns that off. */
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_METRICS_PORT: number = 0;
+
   /** Set by `npm start` when it launched an embedded PostgreSQL; reported by /health. */
   @IsBoolean()
   @EnvBoolean()

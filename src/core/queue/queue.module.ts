@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EventPublisher } from '../events/event-publisher';
+import { MetricsService } from '../metrics/metrics.service';
 import { JOB_CATALOG, JOB_QUEUES, type JobCatalog } from './job-catalog';
 import { JobQueue } from './job-queue.service';
 import { JobRegistry } from './job-registry';
@@ -28,9 +29,10 @@ export class QueueModule {
         catalog,
         JobQueue,
         EventPublisher,
+        MetricsService,
         ...(options.consume ? [JobRegistry, WorkerHost] : []),
       ],
-      exports: [REDIS, JobQueue, JOB_CATALOG, EventPublisher],
+      exports: [REDIS, JobQueue, JOB_CATALOG, EventPublisher, MetricsService],
     };
   }
 }

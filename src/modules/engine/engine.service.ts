@@ -3,6 +3,7 @@ import { EngineConfig } from '../../core/config/engine.config';
 import { Transactions } from '../../core/database/transaction';
 import { type DomainEvent, EventPublisher } from '../../core/events/event-publisher';
 import { AppException } from '../../core/http/app.exception';
+import { MetricsService } from '../../core/metrics/metrics.service';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import type { RunEventEntity } from '../runs/entities/run-event.entity';
 import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from '../runs/entities/run.entity';
@@ -36,6 +37,9 @@ class Effects {
   readonly events: DomainEvent[] = [];
   readonly parents: string[] = [];
   readonly aborts: string[] = [];
+  /** Counted after commit, so a rolled-back transition counts nothing. */
+  readonly started: string[] = [];
+  readonly finished: string[] = [];
 }
 
 export interface StartRun {
@@ -73,6 +77,7 @@ export class EngineService {
     private readonly publisher: EventPublisher,
     private readonly tx: Transactions,
     private readonly config: EngineConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   // ---- API side ----------------------------------------------------------------------------------
@@ -109,6 +114,7 @@ export class EngineService {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
       });
+      effects.started.push(run.trigger_type);
       await this.queue(effects, run, [trigger.id], this.graphOf(params.workflow));
       return { run, created: true };
     });
@@ -190,8 +196,7 @@ export class EngineService {
     if (job.kind === 'approval-timeout') return this.approvalTimedOut(job.run_id, job.step_id, job.attempt);
     const effects = new Effects();
     const claimed = await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(job.run_id);
-      const step = run && (await this.runs.findStep(run.id, job.step_id));
+      const { run, step } = await this.runs.lockRunWithStepForEngine(job.run_id, job.step_id);
       if (!run || !step || step.attempt !== job.attempt) return undefined;
       if (TERMINAL_RUN_STATUSES.includes(run.status)) return undefined;
       // 'running' again: the worker that had it died; the job was redelivered.
@@ -224,6 +229,7 @@ export class EngineService {
     );
     this.track(run.id, controller, true);
     let outcome: StepOutcome;
+    const stopTimer = this.metrics.stepDuration.startTimer({ type: node.type });
     try {
       const definition = STEPS_BY_TYPE.get(node.type);
       const expressionFields = new Set(definition?.expressionFields ?? []);
@@ -251,12 +257,14 @@ export class EngineService {
         controller.signal,
       );
     } catch (error) {
+      stopTimer({ outcome: 'failed' });
       await this.failAttempt(run.id, step, error instanceof Error ? error : new Error(String(error)));
       return;
     } finally {
       clearTimeout(timer);
       this.track(run.id, controller, false);
     }
+    stopTimer({ outcome: outcome.kind });
     if (outcome.kind === 'completed')
       await this.complete(run.id, step.step_id, step.attempt, ['running'], outcome.output);
     else if (outcome.kind === 'waiting') await this.wait(run.id, step, node.data.config ?? {});
@@ -281,8 +289,7 @@ export class EngineService {
   ): Promise<boolean> {
     const effects = new Effects();
     const done = await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(runId);
-      const step = run && (await this.runs.findStep(runId, stepId));
+      const { run, step } = await this.runs.lockRunWithStepForEngine(runId, stepId);
       if (!run || !step) return false;
       if (
         !(await this.runs.transitionStep(step.id, from, attempt, {
@@ -539,6 +546,7 @@ export class EngineService {
     run.context = context;
     for (const step of closed) await this.event(effects, run, 'step.cancelled', step.step_id, {});
     await this.event(effects, run, `run.${status}`, null, error ? { error } : {});
+    effects.finished.push(status);
     if (closed.length > 0) effects.aborts.push(run.id);
     for (const child of await this.runs.activeChildrenForEngine(run.id)) {
       const locked = await this.runs.lockRunForEngine(child.id);
@@ -577,6 +585,8 @@ export class EngineService {
 
   /** After commit: enqueue, publish, tell parents, abort cancelled work. A crash here is the reconciler's. */
   private async flush(effects: Effects): Promise<void> {
+    for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
+    for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
     await Promise.all(effects.jobs.map((job) => this.enqueue(job)));
     await this.publisher.publish(effects.events);
     if (effects.aborts.length > 0) await this.publisher.publishControl({ abort_runs: effects.aborts });

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { MetricsService } from './metrics.service';
+import type { MetricsService } from '../../core/metrics/metrics.service';
 
 /** Times every request; labelled by the matched route pattern (`unmatched` for 404s), never the raw URL. */
 export function httpMetrics(metrics: MetricsService) {

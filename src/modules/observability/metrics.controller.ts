@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../../core/auth/auth.decorator';
-import { MetricsService } from './metrics.service';
+import { MetricsService } from '../../core/metrics/metrics.service';
 
 @ApiTags('observability')
 @Controller('metrics')

@@ -97,32 +97,65 @@ export class RunsRepository {
     return query.orderBy('r.created_at', 'DESC').skip(offset).take(limit).getManyAndCount();
   }
 
-  /** Appends an event under the run's lock: `seq` is the run's counter plus one, so gap-free. */
+  /** Appends an event under the run's lock: `seq` is the run's counter plus one, so gap-free. One round trip. */
   async appendEvent(
     runId: string,
     eventType: string,
     stepId: string | null,
     data: Record<string, unknown>,
   ): Promise<RunEventEntity> {
-    const manager = this.tx.manager();
-    const [{ next_seq: seq }] = await this.tx.rows<{ next_seq: number }>(
-      'UPDATE runs SET next_seq = next_seq + 1, updated_at = now() WHERE id = $1 RETURNING next_seq',
-      [runId],
+    const [row] = await this.tx.rows<{ seq: number; timestamp: Date }>(
+      `WITH next AS (UPDATE runs SET next_seq = next_seq + 1, updated_at = now() WHERE id = $1 RETURNING next_seq)
+       INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
+       SELECT $1, next_seq, $2, $3, $4, now() FROM next
+       RETURNING seq, "timestamp"`,
+      [runId, eventType, stepId, JSON.stringify(data)],
     );
-    const timestamp = new Date();
-    await manager.query(
-      'INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp") VALUES ($1, $2, $3, $4, $5, $6)',
-      [runId, seq, eventType, stepId, JSON.stringify(data), timestamp],
-    );
-    const event = Object.assign(new RunEventEntity(), {
+    return Object.assign(new RunEventEntity(), {
       run_id: runId,
-      seq,
+      seq: row.seq,
       event_type: eventType,
       step_id: stepId,
       data,
-      timestamp,
+      timestamp: row.timestamp,
     });
-    return event;
+  }
+
+  /** The run locked (as `lockRunForEngine`) and one of its steps, in one round trip. */
+  async lockRunWithStepForEngine(
+    runId: string,
+    stepId: string,
+  ): Promise<{ run?: RunEntity; step?: StepRunEntity }> {
+    const rows = await this.tx.rows<{ run: RunEntity; step: StepRunEntity | null }>(
+      `SELECT to_jsonb(r) AS run, to_jsonb(s) AS step
+         FROM runs r LEFT JOIN step_runs s ON s.run_id = r.id AND s.step_id = $2
+        WHERE r.id = $1
+          FOR UPDATE OF r`,
+      [runId, stepId],
+    );
+    if (!rows[0]) return {};
+    const dates = <T extends object>(row: T, keys: string[]): T => {
+      for (const key of keys) {
+        const value = (row as Record<string, unknown>)[key];
+        if (typeof value === 'string') (row as Record<string, unknown>)[key] = new Date(value);
+      }
+      return row;
+    };
+    const run = dates(Object.assign(new RunEntity(), rows[0].run), [
+      'started_at',
+      'completed_at',
+      'created_at',
+      'updated_at',
+    ]);
+    const step = rows[0].step
+      ? dates(Object.assign(new StepRunEntity(), rows[0].step), [
+          'not_before',
+          'started_at',
+          'finished_at',
+          'updated_at',
+        ])
+      : undefined;
+    return { run, step };
   }
 
   events(runId: string, afterSeq: number, limit: number): Promise<RunEventEntity[]> {

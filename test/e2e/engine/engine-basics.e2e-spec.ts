@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import { findFreePort } from '../../../src/core/net/free-port';
+import { adminToken, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import {
   eventsOf,
   expectGapFree,
@@ -24,12 +25,14 @@ let backends: TestBackends;
 let api: RunningApi;
 let worker: WorkerProcess;
 let acme: OnboardedTenant;
+let metricsPort: number;
 
 before(async () => {
   backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1' });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
-  worker = await spawnWorker(backends.env);
+  metricsPort = await findFreePort(19464);
+  worker = await spawnWorker({ ...backends.env, WORKER_METRICS_PORT: String(metricsPort) });
   acme = await onboardTenant(api.url, await loginAdmin(api.url), 'acme');
 });
 
@@ -141,5 +144,18 @@ describe('engine: flow', () => {
     expect(small.context.steps.yes.status).toBe('skipped');
     expect(small.context.steps.end.output).toBe('small');
     expect((await stepsOf(api.url, acme, small.id)).find((s) => s.step_id === 'yes')?.status).toBe('skipped');
+  });
+
+  it('counts runs and times steps: the API and the worker each expose their metrics', async () => {
+    const workerText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(workerText).toMatch(
+      /conflux_step_duration_seconds_count\{type="transform",outcome="completed"\} [1-9]\d*/,
+    );
+    expect(workerText).toMatch(/conflux_runs_finished_total\{status="completed"\} [1-9]\d*/);
+    const apiText = await (
+      await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } })
+    ).text();
+    expect(apiText).toMatch(/conflux_runs_started_total\{trigger_type="manual"\} [1-9]\d*/);
+    expect(apiText).toContain('conflux_queue_jobs{queue="engine",state="waiting"}');
   });
 });

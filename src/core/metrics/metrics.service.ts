@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { JobQueue } from '../../core/queue/job-queue.service';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { JobQueue } from '../queue/job-queue.service';
 
 const QUEUE_STATES = [
   'waiting',
@@ -12,7 +12,10 @@ const QUEUE_STATES = [
   'waiting-children',
 ] as const;
 
-/** This process's Prometheus registry (one per app instance, so several can share a test process). */
+/**
+ * This process's Prometheus registry (one per app instance, so several can share a test process). The API
+ * serves it at /metrics; a worker on WORKER_METRICS_PORT. Counters are per process: Prometheus sums them.
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -22,6 +25,28 @@ export class MetricsService {
     help: 'HTTP request duration by method, route pattern and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly runsStarted = new Counter({
+    name: 'conflux_runs_started_total',
+    help: 'Runs started by this process',
+    labelNames: ['trigger_type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly runsFinished = new Counter({
+    name: 'conflux_runs_finished_total',
+    help: 'Runs that ended in this process, by final status (completed, failed, cancelled)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stepDuration = new Histogram({
+    name: 'conflux_step_duration_seconds',
+    help: 'Execution time of step attempts in this worker, by step type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
     registers: [this.registry],
   });
 

@@ -1,0 +1,35 @@
+import { createServer, type Server } from 'node:http';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app.config';
+import { MetricsService } from './metrics.service';
+
+/** A worker has no HTTP API; with WORKER_METRICS_PORT set it serves GET /metrics for Prometheus to scrape. */
+@Injectable()
+export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WorkerMetrics');
+  private server?: Server;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.WORKER_METRICS_PORT) return;
+    this.server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/metrics') return void res.writeHead(404).end();
+      this.metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve) =>
+      this.server?.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, resolve),
+    );
+    this.logger.log(`metrics on :${this.config.WORKER_METRICS_PORT}/metrics`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
