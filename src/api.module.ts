@@ -14,6 +14,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
 import { RunsModule } from './modules/runs/runs.module';
+import { TriggersModule } from './modules/triggers/triggers.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
 import { WorkflowsModule } from './modules/workflows/workflows.module';
@@ -34,6 +35,7 @@ export class ApiModule {
         TenantsModule,
         WorkflowsModule,
         RunsModule,
+        TriggersModule.forRoot('api'),
         HealthModule,
         ObservabilityModule,
         ...(options.imports ?? []),

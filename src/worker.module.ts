@@ -5,6 +5,7 @@ import { WorkerMetricsServer } from './core/metrics/worker-metrics.server';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { EngineModule } from './modules/engine/engine.module';
+import { TriggersModule } from './modules/triggers/triggers.module';
 
 /** The worker process: the shared core, the domain modules and their processors; no HTTP. */
 @Module({})
@@ -17,6 +18,7 @@ export class WorkerModule {
         IdempotencyModule.forRoot('worker'),
         AuditModule,
         EngineModule.forRoot('worker'),
+        TriggersModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
       providers: [WorkerMetricsServer],

@@ -7,7 +7,7 @@ const RANK: Record<Role, number> = { viewer: 1, member: 2, owner: 3, admin: 4 };
 /** Who is calling. The tenant comes only from here, never from a body, query or header. */
 export interface Principal {
   role: Role;
-  via: 'jwt' | 'api_key' | 'bypass';
+  via: 'jwt' | 'api_key' | 'bypass' | 'webhook';
   tenant_id?: string;
   user_id?: string;
   api_key_id?: string;
@@ -28,6 +28,7 @@ export const TENANT_ID_PATTERN = /^[a-zA-Z0-9_]{3,50}$/;
 export function actorOf(principal: Principal | undefined): string {
   if (!principal) return 'system';
   if (principal.via === 'bypass') return 'bypass';
+  if (principal.via === 'webhook') return `webhook:${principal.tenant_id ?? '?'}`;
   if (principal.api_key_id) return `api_key:${principal.api_key_id}`;
   if (principal.user_id) return `user:${principal.user_id}`;
   if (principal.role === 'admin') return 'admin';

@@ -2,6 +2,10 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { errorEnvelope, sendError } from './error-envelope';
 import { requestIdOf } from './request-id';
 
+export interface RawBodyRequest extends Request {
+  rawBody?: Buffer;
+}
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -10,7 +14,14 @@ interface BodyParserError extends Error {
 
 /** JSON parsing whose failures answer in the SPEC's envelope: 400 MALFORMED_JSON, 413 PAYLOAD_TOO_LARGE. */
 export function jsonBody(limit: string) {
-  const parse = json({ limit, type: ['application/json', 'application/*+json'] });
+  // The exact bytes are kept for signature checks (webhooks sign the raw body, not its parse).
+  const parse = json({
+    limit,
+    type: ['application/json', 'application/*+json'],
+    verify: (req, _res, buffer) => {
+      (req as RawBodyRequest).rawBody = buffer;
+    },
+  });
   return (req: Request, res: Response, next: NextFunction): void => {
     parse(req, res, (error?: unknown) => {
       if (!error) return next();

@@ -4,13 +4,15 @@
  * exactly one `@JobHandler`. To add a job: add its payload to `JobPayloads`, its queue to `JOB_QUEUES`, and
  * a handler method in the owning module.
  */
-export const QUEUE_NAMES = ['engine', 'maintenance'] as const;
+export const QUEUE_NAMES = ['engine', 'triggers', 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 // An interface (not a type alias) so test fixtures can add jobs by declaration merging.
 export interface JobPayloads {
   /** Executes one attempt of one step of a run (or fires an approval's timeout). */
   'engine.step': { run_id: string; step_id: string; attempt: number; kind: 'execute' | 'approval-timeout' };
+  /** One tick of a cron schedule: starts a run of the schedule's workflow. */
+  'trigger.schedule': { schedule_id: string };
   /** Hourly: deletes idempotency records past their 24 h retention. */
   'maintenance.idempotency-cleanup': Record<string, never>;
 }
@@ -21,6 +23,7 @@ export type JobCatalog = Record<string, QueueName>;
 
 export const JOB_QUEUES: JobCatalog = {
   'engine.step': 'engine',
+  'trigger.schedule': 'triggers',
   'maintenance.idempotency-cleanup': 'maintenance',
 };
 

@@ -13,8 +13,13 @@ import { Reconciler } from './reconciler';
 /** The run state machine for both processes; the worker also gets the step processor and the reconciler. */
 @Module({})
 export class EngineModule {
+  private static readonly byRole = new Map<'api' | 'worker', DynamicModule>();
+
+  /** One module object per role, so every importer (runs, triggers) shares one engine. */
   static forRoot(role: 'api' | 'worker'): DynamicModule {
-    return {
+    const existing = EngineModule.byRole.get(role);
+    if (existing) return existing;
+    const module: DynamicModule = {
       module: EngineModule,
       imports: [TypeOrmModule.forFeature([RunEntity, StepRunEntity, RunEventEntity]), WorkflowsModule],
       providers: [
@@ -26,5 +31,7 @@ export class EngineModule {
       ],
       exports: [EngineService, RunsRepository, WorkflowsModule],
     };
+    EngineModule.byRole.set(role, module);
+    return module;
   }
 }

@@ -10,6 +10,6 @@ import { WorkflowsService } from './workflows.service';
   imports: [TypeOrmModule.forFeature([WorkflowEntity])],
   controllers: [WorkflowsController, CatalogController],
   providers: [WorkflowsRepository, WorkflowsService],
-  exports: [WorkflowsService],
+  exports: [WorkflowsService, WorkflowsRepository],
 })
 export class WorkflowsModule {}

@@ -87,6 +87,11 @@ export class WorkflowsRepository {
     return next;
   }
 
+  /** The tenant a public webhook delivery belongs to, from the workflow id it names. */
+  async tenantOfForWebhook(id: string): Promise<string | undefined> {
+    return (await this.repo.findOne({ where: { id }, select: { tenant_id: true } }))?.tenant_id;
+  }
+
   async statusOf(tenantId: string, id: string): Promise<WorkflowStatus | undefined> {
     return (await this.repo.findOne({ where: { tenant_id: tenantId, id }, select: { status: true } }))
       ?.status;

@@ -3,6 +3,7 @@ import { Identity1763800000000 } from './1763800000000-identity';
 import { Idempotency1763900000000 } from './1763900000000-idempotency';
 import { Workflows1764000000000 } from './1764000000000-workflows';
 import { Runs1764100000000 } from './1764100000000-runs';
+import { Triggers1764200000000 } from './1764200000000-triggers';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -13,4 +14,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Idempotency1763900000000,
   Workflows1764000000000,
   Runs1764100000000,
+  Triggers1764200000000,
 ];

@@ -20,7 +20,7 @@ export class TokenResponse {
 
 export class MeResponse {
   role: Role;
-  via: 'jwt' | 'api_key' | 'bypass';
+  via: 'jwt' | 'api_key' | 'bypass' | 'webhook';
   tenant_id?: string;
   user_id?: string;
   api_key_id?: string;

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { CronExpressionParser } from 'cron-parser';
+import { Transactions } from '../../core/database/transaction';
+import { NotFoundAppException, ValidationFailedException } from '../../core/http/app.exception';
+import type { Page } from '../../core/http/pagination';
+import { JobQueue } from '../../core/queue/job-queue.service';
+import { AuditService } from '../audit/audit.service';
+import { EngineService, RunConflictException } from '../engine/engine.service';
+import { toRunResponse } from '../runs/runs.service';
+import { inputErrors } from '../workflows/workflow-validator';
+import { WorkflowsService } from '../workflows/workflows.service';
+import type { ScheduleResponse, UpsertScheduleDto, WebhookSecretResponse } from './dto/trigger.dto';
+import type { ScheduleEntity } from './entities/schedule.entity';
+import { TriggersRepository } from './triggers.repository';
+
+/** Headers a webhook run sees in its input: the delivery's own, minus credentials. */
+const HIDDEN_HEADERS = new Set([
+  'authorization',
+  'x-api-key',
+  'cookie',
+  'x-conflux-signature',
+  'x-idempotency-key',
+]);
+/** Delivery ids by provider: Conflux's own, GitHub's, Standard Webhooks'. */
+const DELIVERY_HEADERS = ['x-delivery-id', 'x-github-delivery', 'webhook-id'];
+
+export class ScheduleNotFoundException extends NotFoundAppException {
+  constructor(id: string) {
+    super('schedule', id, 'SCHEDULE_NOT_FOUND');
+  }
+}
+
+@Injectable()
+export class TriggersService {
+  private readonly logger = new Logger('Triggers');
+
+  constructor(
+    private readonly repository: TriggersRepository,
+    private readonly workflows: WorkflowsService,
+    private readonly engine: EngineService,
+    private readonly jobs: JobQueue,
+    private readonly audit: AuditService,
+    private readonly tx: Transactions,
+  ) {}
+
+  /** Creates or rotates the workflow's webhook secret; the old one stops working at once. */
+  rotateSecret(tenantId: string, workflowId: string, baseUrl: string): Promise<WebhookSecretResponse> {
+    return this.tx.run(async () => {
+      await this.workflows.require(tenantId, workflowId);
+      const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+      await this.repository.setSecret(tenantId, workflowId, secret);
+      await this.audit.record({
+        tenantId,
+        eventType: 'webhook_secret.rotated',
+        resourceType: 'workflow',
+        resourceId: workflowId,
+      });
+      return { webhook_url: `${baseUrl}/api/v1/triggers/webhook/${workflowId}`, secret };
+    });
+  }
+
+  /**
+   * One delivery: one run with trigger_type webhook and `{body, headers}` as input. A repeated delivery id
+   * returns the run it already started (`created: false`).
+   */
+  async deliver(
+    tenantId: string,
+    workflowId: string,
+    body: unknown,
+    headers: Record<string, string | string[] | undefined>,
+  ) {
+    const workflow = await this.workflows.require(tenantId, workflowId);
+    if (workflow.status !== 'published')
+      throw new RunConflictException(
+        `workflow '${workflowId}' is ${workflow.status}; only published workflows run`,
+      );
+    const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
+    const deliveryId = DELIVERY_HEADERS.map((name) => headers[name]).find(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
+    const { run, created } = await this.engine.start({
+      tenantId,
+      workflow,
+      input: { body: body ?? null, headers: visible },
+      triggerType: 'webhook',
+      idempotencyKey: deliveryId ? `webhook:${workflowId}:${deliveryId.slice(0, 200)}` : undefined,
+    });
+    return { run: toRunResponse(run), created };
+  }
+
+  /** Creates or updates the workflow's schedule, then (after commit) its BullMQ job scheduler. */
+  async upsertSchedule(
+    tenantId: string,
+    input: UpsertScheduleDto,
+  ): Promise<{ schedule: ScheduleResponse; created: boolean }> {
+    const timezone = input.timezone ?? 'UTC';
+    cronProblem(input.cron, timezone);
+    const result = await this.tx.run(async () => {
+      const workflow = await this.workflows.require(tenantId, input.workflow_id);
+      if (workflow.status !== 'published')
+        throw new RunConflictException(
+          `workflow '${workflow.id}' is ${workflow.status}; only published workflows can be scheduled`,
+        );
+      const errors = inputErrors(workflow.input_schema, input.input ?? {});
+      if (errors.length > 0)
+        throw new ValidationFailedException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          `input does not match the workflow's input_schema`,
+          { errors },
+        );
+      const saved = await this.repository.upsertSchedule({
+        tenant_id: tenantId,
+        workflow_id: workflow.id,
+        cron: input.cron,
+        timezone,
+        input: input.input ?? {},
+        enabled: input.enabled ?? true,
+      });
+      await this.audit.record({
+        tenantId,
+        eventType: saved.created ? 'schedule.created' : 'schedule.updated',
+        resourceType: 'schedule',
+        resourceId: saved.schedule.id,
+        details: { workflow_id: workflow.id, cron: input.cron, timezone, enabled: saved.schedule.enabled },
+      });
+      return saved;
+    });
+    await this.register(result.schedule);
+    return { schedule: toScheduleResponse(result.schedule), created: result.created };
+  }
+
+  async listSchedules(tenantId: string, offset: number, limit: number): Promise<Page<ScheduleResponse>> {
+    const [rows, total] = await this.repository.listSchedules(tenantId, offset, limit);
+    return { items: rows.map(toScheduleResponse), total };
+  }
+
+  async deleteSchedule(tenantId: string, id: string): Promise<void> {
+    const removed = await this.tx.run(async () => {
+      const row = await this.repository.deleteSchedule(tenantId, id);
+      if (!row) throw new ScheduleNotFoundException(id);
+      await this.audit.record({
+        tenantId,
+        eventType: 'schedule.deleted',
+        resourceType: 'schedule',
+        resourceId: id,
+        details: { workflow_id: row.workflow_id },
+      });
+      return row;
+    });
+    await this.jobs.queue('triggers').removeJobScheduler(removed.id);
+  }
+
+  /** One tick (worker): the tick's job id is the run's idempotency key, so a tick never starts two runs. */
+  async fire(scheduleId: string, tickId: string): Promise<void> {
+    const schedule = await this.repository.scheduleForWorker(scheduleId);
+    if (!schedule?.enabled) return;
+    const workflow = await this.workflows
+      .require(schedule.tenant_id, schedule.workflow_id)
+      .catch(() => undefined);
+    if (workflow?.status !== 'published') {
+      this.logger.warn(
+        `schedule ${scheduleId}: workflow ${schedule.workflow_id} is not published; tick skipped`,
+      );
+      return;
+    }
+    await this.engine.start({
+      tenantId: schedule.tenant_id,
+      workflow,
+      input: schedule.input,
+      triggerType: 'schedule',
+      idempotencyKey: `schedule:${tickId}`,
+    });
+  }
+
+  /** Worker start: Postgres is the truth; make the job schedulers match it. */
+  async syncSchedulers(): Promise<number> {
+    const enabled = await this.repository.enabledSchedulesForWorker();
+    const queue = this.jobs.queue('triggers');
+    const wanted = new Set(enabled.map((s) => s.id));
+    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+      if (scheduler.key && !wanted.has(scheduler.key)) await queue.removeJobScheduler(scheduler.key);
+    }
+    for (const schedule of enabled) await this.register(schedule);
+    return enabled.length;
+  }
+
+  private async register(schedule: ScheduleEntity): Promise<void> {
+    const queue = this.jobs.queue('triggers');
+    if (!schedule.enabled) {
+      await queue.removeJobScheduler(schedule.id);
+      return;
+    }
+    await queue.upsertJobScheduler(
+      schedule.id,
+      { pattern: schedule.cron, tz: schedule.timezone },
+      {
+        name: 'trigger.schedule',
+        data: { schedule_id: schedule.id },
+        opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
+    );
+  }
+}
+
+/** Throws 400 naming what is wrong with the cron expression or the time zone. */
+export function cronProblem(cron: string, timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new ValidationFailedException(
+      HttpStatus.BAD_REQUEST,
+      `timezone '${timezone}' is not an IANA time zone`,
+      { field: 'timezone' },
+    );
+  }
+  const fields = cron.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    throw new ValidationFailedException(
+      HttpStatus.BAD_REQUEST,
+      `cron '${cron}' must have 5 fields, or 6 with seconds first`,
+      { field: 'cron' },
+    );
+  }
+  try {
+    CronExpressionParser.parse(cron, { tz: timezone });
+  } catch (error) {
+    throw new ValidationFailedException(
+      HttpStatus.BAD_REQUEST,
+      `cron '${cron}' is not valid: ${(error as Error).message}`,
+      { field: 'cron' },
+    );
+  }
+}
+
+export function nextFireTimes(cron: string, timezone: string, count = 5): string[] {
+  const expression = CronExpressionParser.parse(cron, { tz: timezone });
+  return Array.from({ length: count }, () => expression.next().toISOString() ?? '');
+}
+
+function toScheduleResponse(row: ScheduleEntity): ScheduleResponse {
+  return {
+    id: row.id,
+    workflow_id: row.workflow_id,
+    cron: row.cron,
+    timezone: row.timezone,
+    input: row.input,
+    enabled: row.enabled,
+    next_fire_times: row.enabled ? nextFireTimes(row.cron, row.timezone) : [],
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}

@@ -1,0 +1,163 @@
+import { after, before, describe, it } from 'node:test';
+import { expect } from 'expect';
+import { Client } from 'pg';
+import { signWebhook } from '../../../src/modules/triggers/webhook-signature';
+import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import { graph, publish, waitForStatus } from '../../support/engine';
+import {
+  createTestBackends,
+  relaxRateLimits,
+  type RunningApi,
+  spawnWorker,
+  startTestApi,
+  type TestBackends,
+  type WorkerProcess,
+} from '../../support/harness';
+
+let backends: TestBackends;
+let api: RunningApi;
+let worker: WorkerProcess;
+let acme: OnboardedTenant;
+let other: OnboardedTenant;
+let workflowId: string;
+let secret: string;
+
+before(async () => {
+  backends = await createTestBackends();
+  await relaxRateLimits(backends);
+  api = await startTestApi(backends.env);
+  worker = await spawnWorker(backends.env);
+  const admin = await loginAdmin(api.url);
+  acme = await onboardTenant(api.url, admin, 'acme');
+  other = await onboardTenant(api.url, admin, 'other');
+  workflowId = await publish(
+    api.url,
+    acme,
+    graph(
+      [
+        { id: 'hook', type: 'trigger.webhook' },
+        { id: 'ref', type: 'transform', config: { expression: 'input.body.ref' } },
+      ],
+      ['hook->ref'],
+    ),
+  );
+  const rotated = await call(api.url, 'POST', `/api/v1/workflows/${workflowId}/webhook-secret`, {
+    credentials: acme.ownerKey,
+  });
+  secret = rotated.body.secret as string;
+});
+
+after(async () => {
+  await worker?.stop();
+  await api?.close();
+  await backends?.cleanup();
+});
+
+function deliver(body: string, headers: Record<string, string> = {}, id = workflowId) {
+  return fetch(`${api.url}/api/v1/triggers/webhook/${id}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+describe('webhook triggers', () => {
+  it('starts one run for a validly signed delivery, with its body and headers as input', async () => {
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const res = await deliver(body, {
+      'x-conflux-signature': signWebhook(secret, body),
+      'x-github-event': 'push',
+    });
+    expect(res.status).toBe(201);
+    const run = (await res.json()) as {
+      id: string;
+      trigger_type: string;
+      input: { headers: Record<string, string> };
+    };
+    expect(run.trigger_type).toBe('webhook');
+    expect(run.input.headers['x-github-event']).toBe('push');
+    expect(run.input.headers).not.toHaveProperty('x-conflux-signature');
+    const done = await waitForStatus(api.url, acme, run.id, ['completed', 'failed']);
+    expect(done.context.steps.ref.output).toBe('refs/heads/main');
+  });
+
+  it('refuses a bad, stale or missing signature with 401', async () => {
+    const body = JSON.stringify({ ref: 'x' });
+    const bad = await deliver(body, { 'x-conflux-signature': signWebhook('whsec_wrong', body) });
+    const stale = await deliver(body, {
+      'x-conflux-signature': signWebhook(secret, body, Math.floor(Date.now() / 1000) - 600),
+    });
+    const tampered = await deliver(JSON.stringify({ ref: 'y' }), {
+      'x-conflux-signature': signWebhook(secret, body),
+    });
+    const missing = await deliver(body);
+    expect([bad.status, stale.status, tampered.status, missing.status]).toEqual([401, 401, 401, 401]);
+    expect(((await stale.json()) as { message: string }).message).toMatch(/tolerance/);
+    expect(((await missing.json()) as { error_code: string }).error_code).toBe('AUTHENTICATION_REQUIRED');
+  });
+
+  it('accepts an API key of the tenant instead, and refuses another tenant (404)', async () => {
+    const body = JSON.stringify({ ref: 'k' });
+    expect((await deliver(body, { 'x-api-key': acme.ownerKey.headers['x-api-key'] })).status).toBe(201);
+    expect((await deliver(body, { 'x-api-key': other.ownerKey.headers['x-api-key'] })).status).toBe(404);
+  });
+
+  it('answers 404 for an unknown workflow and 409 for an unpublished one', async () => {
+    expect((await deliver('{}', {}, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const draft = await call(api.url, 'POST', '/api/v1/workflows', {
+      credentials: acme.ownerKey,
+      body: { name: 'draft' },
+    });
+    const draftSecret = (
+      await call(api.url, 'POST', `/api/v1/workflows/${draft.body.id as string}/webhook-secret`, {
+        credentials: acme.ownerKey,
+      })
+    ).body.secret as string;
+    expect(
+      (
+        await deliver(
+          '{}',
+          { 'x-conflux-signature': signWebhook(draftSecret, '{}') },
+          draft.body.id as string,
+        )
+      ).status,
+    ).toBe(409);
+  });
+
+  it('stops accepting the old secret after rotation', async () => {
+    const old = secret;
+    const rotated = await call(api.url, 'POST', `/api/v1/workflows/${workflowId}/webhook-secret`, {
+      credentials: acme.ownerKey,
+    });
+    secret = rotated.body.secret as string;
+    expect(secret).not.toBe(old);
+    expect((await deliver('{}', { 'x-conflux-signature': signWebhook(old, '{}') })).status).toBe(401);
+    expect((await deliver('{}', { 'x-conflux-signature': signWebhook(secret, '{}') })).status).toBe(201);
+  });
+
+  it('creates exactly 100 runs from 1,000 concurrent deliveries of 100 delivery ids', async () => {
+    const deliveries = Array.from({ length: 1000 }, (_, i) => {
+      const body = JSON.stringify({ ref: `d${i % 100}` });
+      return () =>
+        deliver(body, {
+          'x-conflux-signature': signWebhook(secret, body),
+          'x-delivery-id': `delivery-${i % 100}`,
+        });
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < deliveries.length; i += 250) {
+      statuses.push(
+        ...(await Promise.all(deliveries.slice(i, i + 250).map((send) => send().then((r) => r.status)))),
+      );
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(900);
+    const db = new Client({ connectionString: backends.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM runs WHERE idempotency_key LIKE 'webhook:%delivery-%'`,
+    );
+    await db.end();
+    expect(rows[0].n).toBe(100);
+  });
+});
