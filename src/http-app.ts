@@ -38,7 +38,9 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
     }),
   );
   app.use(httpMetrics(app.get(MetricsService)));
-  app.use(helmet());
+  // Without upgrade-insecure-requests: Swagger UI served over plain http on a non-localhost host (docker compose,
+  // an IP) would otherwise have its assets upgraded to https and fail to load.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.enableCors({
     origin: ['http://localhost:5173', ...config.CORS_ORIGINS],
     credentials: true,

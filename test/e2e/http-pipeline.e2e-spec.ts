@@ -126,6 +126,9 @@ describe('HTTP pipeline', () => {
     const res = await fetch(`${api.url}/health`);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-powered-by')).toBeNull();
+    // Swagger UI must load over plain http from any host (docker compose, an IP): no forced https upgrade.
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
 
     const preflight = (origin: string) =>
       fetch(`${api.url}/api/v1/fixture/echo`, {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { TenantPageQuery } from '../../../core/tenancy/tenant-query.dto';
 import type { WorkflowDefinition, WorkflowStatus } from '../entities/workflow.entity';
@@ -80,30 +80,8 @@ export class CreateWorkflowDto {
   input_schema?: Record<string, unknown>;
 }
 
-/** Saves a draft; every field is optional and replaces the stored one. */
-export class UpdateWorkflowDto {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  name?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(5000)
-  description?: string;
-
-  @ApiProperty({ ...definitionProperty, required: false })
-  @IsOptional()
-  @IsWorkflowDefinition()
-  @MaxNodes()
-  definition?: WorkflowDefinition;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
-  @IsOptional()
-  @IsObject()
-  input_schema?: Record<string, unknown> | null;
-}
+/** Saves a draft; every field is optional and replaces the stored one (`input_schema: null` removes it). */
+export class UpdateWorkflowDto extends PartialType(CreateWorkflowDto) {}
 
 export class WorkflowsQuery extends TenantPageQuery {
   @IsOptional()
