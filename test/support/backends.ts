@@ -30,6 +30,7 @@ export async function postgresReachable(url: string): Promise<boolean> {
 
 export async function redisReachable(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined); // the probe's answer is the connect() result
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';

@@ -47,6 +47,7 @@ async function waitForRedis(url: string, child: ChildProcess): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined); // not up yet: the loop tries again
     try {
       await client.connect();
       await client.ping();
