@@ -6,7 +6,6 @@
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { Controller, Module, Post } from '@nestjs/common';
-import { Client } from 'pg';
 import { Auth, CurrentPrincipal } from '../src/core/auth/auth.decorator';
 import type { Principal } from '../src/core/auth/principal';
 import { Idempotent } from '../src/core/http/idempotency/idempotent.decorator';
@@ -14,7 +13,7 @@ import { SkipRateLimit } from '../src/core/http/rate-limit/rate-limit.decorator'
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
-import { createTestBackends, startTestApi } from '../test/support/harness';
+import { createTestBackends, relaxRateLimits, startTestApi } from '../test/support/harness';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -70,10 +69,7 @@ async function main(): Promise<void> {
   const backends = await createTestBackends();
   const api = await startTestApi(backends.env, { imports: [BenchModule] });
   try {
-    const db = new Client({ connectionString: backends.databaseUrl });
-    await db.connect();
-    await db.query('UPDATE plans SET requests_per_minute = 10000000, requests_per_hour = 100000000');
-    await db.end();
+    await relaxRateLimits(backends);
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');
     const samples: Record<(typeof VARIANTS)[number], number[]> = {
       plain: [],

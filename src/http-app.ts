@@ -48,12 +48,17 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
   });
   app.use(jsonBody(config.BODY_LIMIT));
   app.use(enterRequestContext);
-  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
+  applyApiPrefix(app);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Conflux API',
   });
+}
+
+/** `/api/v1` for everything but the probes; the OpenAPI generator uses the same call. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiModule } from './api.module';
-import { API_PREFIX, buildOpenApiDocument } from './http-app';
+import { applyApiPrefix, buildOpenApiDocument } from './http-app';
 
 /**
  * Writes openapi.json from the compiled code (so the Swagger CLI plugin's DTO metadata is in it), or with
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     logger: false,
     abortOnError: false,
   });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
+  applyApiPrefix(app);
   const text = `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
   const file = path.join(__dirname, '..', 'openapi.json');
   if (process.argv.includes('--check')) {

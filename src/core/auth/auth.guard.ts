@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AuthConfig } from '../config/auth.config';
-import { requestContext } from '../tenancy/request-context';
+import { bindPrincipal } from '../tenancy/request-context';
 import { AUTH_METADATA, type AuthMetadata } from './auth.decorator';
 import {
   AuthenticationRequiredException,
@@ -36,11 +36,9 @@ export class AuthGuard extends PassportAuthGuard(['api-key', 'jwt']) {
     if (meta?.public) return true;
 
     const req = context.switchToHttp().getRequest<Request>();
-    if (this.config.AUTH_BYPASS) req.user = BYPASS;
-    else await super.canActivate(context);
-    const principal = req.user as Principal;
-    const store = requestContext.getStore();
-    if (store) store.principal = principal;
+    if (!this.config.AUTH_BYPASS) await super.canActivate(context);
+    const principal = this.config.AUTH_BYPASS ? BYPASS : (req.user as Principal);
+    bindPrincipal(req, principal);
 
     const required = meta?.role ?? 'viewer';
     if (!hasRole(principal, required)) throw new InsufficientPermissionsException(required, principal.role);

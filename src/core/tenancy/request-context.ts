@@ -19,6 +19,13 @@ export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
 }
 
+/** Makes the principal the request's: on `req.user` (for @CurrentPrincipal) and in the context (audit, logs). */
+export function bindPrincipal(req: { user?: unknown }, principal: Principal): void {
+  req.user = principal;
+  const store = requestContext.getStore();
+  if (store) store.principal = principal;
+}
+
 export function currentPrincipal(): Principal | undefined {
   return requestContext.getStore()?.principal;
 }

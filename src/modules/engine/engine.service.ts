@@ -109,13 +109,13 @@ export class EngineService {
           created: false,
         };
       }
-      const trigger = this.graphOf(params.workflow).trigger();
+      const graph = this.graphOf(params.workflow);
       await this.event(effects, run, 'run.created', null, {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
       });
       effects.started.push(run.trigger_type);
-      await this.queue(effects, run, [trigger.id], this.graphOf(params.workflow));
+      await this.queue(effects, run, [graph.trigger().id], graph);
       return { run, created: true };
     });
     await this.flush(effects);
@@ -304,12 +304,10 @@ export class EngineService {
         ...run.context,
         steps: { ...run.context.steps, [stepId]: { status: 'completed', output } },
       };
-      await this.runs.updateRun(run.id, {
-        context,
-        ...(run.status === 'paused' && step.type === 'approval' ? { status: 'running' } : {}),
-      });
+      const resuming = run.status === 'paused' && step.type === 'approval';
+      await this.runs.updateRun(run.id, { context, ...(resuming ? { status: 'running' } : {}) });
       run.context = context;
-      if (run.status === 'paused' && step.type === 'approval') {
+      if (resuming) {
         run.status = 'running';
         await this.event(effects, run, 'run.resumed', stepId, {});
       }

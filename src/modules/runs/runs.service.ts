@@ -1,13 +1,11 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
-import { NotFoundAppException, ValidationFailedException } from '../../core/http/app.exception';
+import { Injectable } from '@nestjs/common';
+import { NotFoundAppException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
 import { EngineService } from '../engine/engine.service';
-import { inputErrors } from '../workflows/workflow-validator';
 import { WorkflowsService } from '../workflows/workflows.service';
 import type { RunEventResponse, RunResponse, StepRunResponse } from './dto/run.dto';
 import type { RunEntity } from './entities/run.entity';
 import { type RunFilter, RunsRepository } from './runs.repository';
-import { RunConflictException } from '../engine/engine.service';
 
 export class RunNotFoundException extends NotFoundAppException {
   constructor(id: string) {
@@ -31,20 +29,7 @@ export class RunsService {
     triggerType: string,
     idempotencyKey?: string,
   ) {
-    const workflow = await this.workflows.require(tenantId, workflowId);
-    if (workflow.status !== 'published') {
-      throw new RunConflictException(
-        `workflow '${workflowId}' is ${workflow.status}; only published workflows run`,
-      );
-    }
-    const errors = inputErrors(workflow.input_schema, input ?? {});
-    if (errors.length > 0) {
-      throw new ValidationFailedException(
-        HttpStatus.UNPROCESSABLE_ENTITY,
-        `input does not match the workflow's input_schema`,
-        { errors },
-      );
-    }
+    const workflow = await this.workflows.requireRunnable(tenantId, workflowId, input ?? {});
     const { run, created } = await this.engine.start({
       tenantId,
       workflow,

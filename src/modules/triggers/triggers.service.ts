@@ -6,9 +6,8 @@ import { NotFoundAppException, ValidationFailedException } from '../../core/http
 import type { Page } from '../../core/http/pagination';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import { AuditService } from '../audit/audit.service';
-import { EngineService, RunConflictException } from '../engine/engine.service';
+import { EngineService } from '../engine/engine.service';
 import { toRunResponse } from '../runs/runs.service';
-import { inputErrors } from '../workflows/workflow-validator';
 import { WorkflowsService } from '../workflows/workflows.service';
 import type { ScheduleResponse, UpsertScheduleDto, WebhookSecretResponse } from './dto/trigger.dto';
 import type { ScheduleEntity } from './entities/schedule.entity';
@@ -70,11 +69,7 @@ export class TriggersService {
     body: unknown,
     headers: Record<string, string | string[] | undefined>,
   ) {
-    const workflow = await this.workflows.require(tenantId, workflowId);
-    if (workflow.status !== 'published')
-      throw new RunConflictException(
-        `workflow '${workflowId}' is ${workflow.status}; only published workflows run`,
-      );
+    const workflow = await this.workflows.requireRunnable(tenantId, workflowId);
     const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
     const deliveryId = DELIVERY_HEADERS.map((name) => headers[name]).find(
       (v): v is string => typeof v === 'string' && v.length > 0,
@@ -97,18 +92,7 @@ export class TriggersService {
     const timezone = input.timezone ?? 'UTC';
     cronProblem(input.cron, timezone);
     const result = await this.tx.run(async () => {
-      const workflow = await this.workflows.require(tenantId, input.workflow_id);
-      if (workflow.status !== 'published')
-        throw new RunConflictException(
-          `workflow '${workflow.id}' is ${workflow.status}; only published workflows can be scheduled`,
-        );
-      const errors = inputErrors(workflow.input_schema, input.input ?? {});
-      if (errors.length > 0)
-        throw new ValidationFailedException(
-          HttpStatus.UNPROCESSABLE_ENTITY,
-          `input does not match the workflow's input_schema`,
-          { errors },
-        );
+      const workflow = await this.workflows.requireRunnable(tenantId, input.workflow_id, input.input ?? {});
       const saved = await this.repository.upsertSchedule({
         tenant_id: tenantId,
         workflow_id: workflow.id,
@@ -156,14 +140,12 @@ export class TriggersService {
     const schedule = await this.repository.scheduleForWorker(scheduleId);
     if (!schedule?.enabled) return;
     const workflow = await this.workflows
-      .require(schedule.tenant_id, schedule.workflow_id)
-      .catch(() => undefined);
-    if (workflow?.status !== 'published') {
-      this.logger.warn(
-        `schedule ${scheduleId}: workflow ${schedule.workflow_id} is not published; tick skipped`,
-      );
-      return;
-    }
+      .requireRunnable(schedule.tenant_id, schedule.workflow_id)
+      .catch((error: Error) => {
+        this.logger.warn(`schedule ${scheduleId}: tick skipped: ${error.message}`);
+        return undefined;
+      });
+    if (!workflow) return;
     await this.engine.start({
       tenantId: schedule.tenant_id,
       workflow,

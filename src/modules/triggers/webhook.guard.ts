@@ -10,7 +10,7 @@ import {
 import { hasRole, type Principal } from '../../core/auth/principal';
 import { AppException } from '../../core/http/app.exception';
 import type { RawBodyRequest } from '../../core/http/json-body';
-import { requestContext } from '../../core/tenancy/request-context';
+import { bindPrincipal } from '../../core/tenancy/request-context';
 import { WorkflowNotFoundException } from '../workflows/workflows.exceptions';
 import { WorkflowsRepository } from '../workflows/workflows.repository';
 import { SIGNATURE_HEADER, signatureProblem } from './webhook-signature';
@@ -58,9 +58,7 @@ export class WebhookGuard implements CanActivate {
       if (problem) throw new InvalidTokenException(problem);
       principal = { role: 'member', via: 'webhook', tenant_id: tenantId };
     }
-    req.user = principal;
-    const store = requestContext.getStore();
-    if (store) store.principal = principal;
+    bindPrincipal(req, principal);
     return true;
   }
 }

@@ -17,6 +17,12 @@ export class WorkflowPublishedException extends AppException {
   }
 }
 
+export class WorkflowNotRunnableException extends AppException {
+  constructor(id: string, status: string) {
+    super('CONFLICT', HttpStatus.CONFLICT, `Workflow '${id}' is ${status}; only published workflows run`);
+  }
+}
+
 export class WorkflowNotDeletableException extends ValidationFailedException {
   constructor(id: string, status: string) {
     super(HttpStatus.BAD_REQUEST, `Only draft workflows can be deleted; '${id}' is ${status}`, { status });

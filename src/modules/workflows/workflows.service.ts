@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ValidationFailedException } from '../../core/http/app.exception';
 import { Transactions } from '../../core/database/transaction';
 import type { Page } from '../../core/http/pagination';
 import { AuditService } from '../audit/audit.service';
@@ -9,11 +10,12 @@ import type {
   WorkflowResponse,
 } from './dto/workflow.dto';
 import type { WorkflowEntity, WorkflowStatus } from './entities/workflow.entity';
-import { validateWorkflow } from './workflow-validator';
+import { inputErrors, validateWorkflow } from './workflow-validator';
 import {
   WorkflowInvalidException,
   WorkflowNotDeletableException,
   WorkflowNotFoundException,
+  WorkflowNotRunnableException,
   WorkflowPublishedException,
 } from './workflows.exceptions';
 import { WorkflowsRepository } from './workflows.repository';
@@ -62,6 +64,24 @@ export class WorkflowsService {
       if (!row) throw new WorkflowNotFoundException(id);
       return row;
     });
+  }
+
+  /**
+   * A workflow that may start runs: published (409 otherwise) and, when `input` is given, an input that satisfies
+   * its input_schema (422 with the problems otherwise).
+   */
+  async requireRunnable(tenantId: string, id: string, input?: unknown): Promise<WorkflowEntity> {
+    const workflow = await this.require(tenantId, id);
+    if (workflow.status !== 'published') throw new WorkflowNotRunnableException(id, workflow.status);
+    const errors = input === undefined ? [] : inputErrors(workflow.input_schema, input);
+    if (errors.length > 0) {
+      throw new ValidationFailedException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `input does not match the workflow's input_schema`,
+        { errors },
+      );
+    }
+    return workflow;
   }
 
   update(tenantId: string, id: string, input: UpdateWorkflowDto): Promise<WorkflowResponse> {

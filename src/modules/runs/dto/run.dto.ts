@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import { TenantPageQuery } from '../../../core/tenancy/tenant-query.dto';
+import { TenantPageQuery, TenantScopedQuery } from '../../../core/tenancy/tenant-query.dto';
 import type { RunStatus } from '../entities/run.entity';
 import type { StepStatus } from '../entities/step-run.entity';
 
@@ -48,7 +48,7 @@ export class RunsQuery extends TenantPageQuery {
   per_page?: number;
 }
 
-export class EventsQuery {
+export class EventsQuery extends TenantScopedQuery {
   /** Events after this seq (default 0: from the start). */
   @IsOptional()
   @Type(() => Number)
@@ -62,10 +62,6 @@ export class EventsQuery {
   @Min(1)
   @Max(1000)
   limit: number = 1000;
-
-  @IsOptional()
-  @IsString()
-  tenantId?: string;
 }
 
 export class ResumeRunDto {
