@@ -13,6 +13,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
+import { RealtimeModule } from './modules/realtime/realtime.module';
 import { RunsModule } from './modules/runs/runs.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
@@ -35,6 +36,7 @@ export class ApiModule {
         TenantsModule,
         WorkflowsModule,
         RunsModule,
+        RealtimeModule,
         TriggersModule.forRoot('api'),
         HealthModule,
         ObservabilityModule,

@@ -10,6 +10,8 @@ import { jsonBody } from './core/http/json-body';
 import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
 import { httpMetrics } from './modules/observability/http-metrics.middleware';
 import { MetricsService } from './core/metrics/metrics.service';
+import { RealtimeConfig } from './core/config/realtime.config';
+import { ConfluxWsAdapter } from './modules/realtime/ws-adapter';
 import { version } from './version';
 
 export const API_PREFIX = 'api/v1';
@@ -48,6 +50,7 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
   });
   app.use(jsonBody(config.BODY_LIMIT));
   app.use(enterRequestContext);
+  app.useWebSocketAdapter(new ConfluxWsAdapter(app, app.get(RealtimeConfig).WS_MAX_MESSAGE_BYTES));
   applyApiPrefix(app);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {

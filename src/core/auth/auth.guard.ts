@@ -1,33 +1,24 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AuthConfig } from '../config/auth.config';
 import { bindPrincipal } from '../tenancy/request-context';
 import { AUTH_METADATA, type AuthMetadata } from './auth.decorator';
-import {
-  AuthenticationRequiredException,
-  InsufficientPermissionsException,
-  InvalidTokenException,
-} from './auth.exceptions';
-import { hasRole, type Principal } from './principal';
-
-const BYPASS: Principal = { role: 'admin', via: 'bypass' };
+import { InsufficientPermissionsException } from './auth.exceptions';
+import { Authenticator } from './authenticator';
+import { hasRole } from './principal';
 
 /**
  * The one global guard: `@Public()` routes pass; every other route needs a valid API key or JWT and at least
  * the role its `@Auth({ role })` names (any role when it names none).
  */
 @Injectable()
-export class AuthGuard extends PassportAuthGuard(['api-key', 'jwt']) {
+export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly config: AuthConfig,
-  ) {
-    super();
-  }
+    private readonly authenticator: Authenticator,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const meta = this.reflector.getAllAndOverride<AuthMetadata | undefined>(AUTH_METADATA, [
       context.getHandler(),
@@ -36,30 +27,11 @@ export class AuthGuard extends PassportAuthGuard(['api-key', 'jwt']) {
     if (meta?.public) return true;
 
     const req = context.switchToHttp().getRequest<Request>();
-    if (!this.config.AUTH_BYPASS) await super.canActivate(context);
-    const principal = this.config.AUTH_BYPASS ? BYPASS : (req.user as Principal);
+    const principal = await this.authenticator.authenticate(req);
     bindPrincipal(req, principal);
 
     const required = meta?.role ?? 'viewer';
     if (!hasRole(principal, required)) throw new InsufficientPermissionsException(required, principal.role);
     return true;
   }
-
-  override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
-    if (user) return user;
-    if (error instanceof Error) throw error;
-    if (error) throw new Error(JSON.stringify(error));
-    const req = context.switchToHttp().getRequest<Request>();
-    if (!req.header('authorization') && !req.header('x-api-key')) throw new AuthenticationRequiredException();
-    throw new InvalidTokenException(reasonOf(info));
-  }
-}
-
-/** passport reports one entry per strategy tried; the JWT library's message is the useful one. */
-function reasonOf(info: unknown): string {
-  const entries = (Array.isArray(info) ? info : [info]).filter(
-    (entry): entry is Error => entry instanceof Error,
-  );
-  const message = entries.map((entry) => entry.message).find((text) => text !== 'No auth token');
-  return message ?? 'unknown, malformed or revoked credential';
 }

@@ -5,13 +5,14 @@ import { ConfigError, type Env, loadConfig } from './config.loader';
 import { DatabaseConfig } from './database.config';
 import { EngineConfig } from './engine.config';
 import { RateLimitConfig } from './rate-limit.config';
+import { RealtimeConfig } from './realtime.config';
 import { RedisConfig } from './redis.config';
 
 type ConfigClass = new () => object;
 
 /** What each process reads: the worker has no use for the API's auth settings. */
 export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
-  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig, EngineConfig],
+  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig, EngineConfig, RealtimeConfig],
   worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig],
 };
 

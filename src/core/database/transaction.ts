@@ -2,7 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
-const current = new AsyncLocalStorage<EntityManager>();
+interface Unit {
+  manager: EntityManager;
+  /** Run once the transaction has committed; dropped on rollback. */
+  afterCommit: Array<() => void>;
+}
+
+const current = new AsyncLocalStorage<Unit>();
 
 /**
  * Units of work without threading an EntityManager through every call: repositories ask `manager()`, which
@@ -15,11 +21,24 @@ export class Transactions {
 
   run<T>(work: () => Promise<T>): Promise<T> {
     if (current.getStore()) return work();
-    return this.dataSource.transaction((manager) => current.run(manager, work));
+    const afterCommit: Array<() => void> = [];
+    return this.dataSource
+      .transaction((manager) => current.run({ manager, afterCommit }, work))
+      .then((result) => {
+        for (const hook of afterCommit) hook();
+        return result;
+      });
+  }
+
+  /** `hook` runs when the surrounding transaction commits (never if it rolls back); at once outside one. */
+  afterCommit(hook: () => void): void {
+    const unit = current.getStore();
+    if (unit) unit.afterCommit.push(hook);
+    else hook();
   }
 
   manager(): EntityManager {
-    return current.getStore() ?? this.dataSource.manager;
+    return current.getStore()?.manager ?? this.dataSource.manager;
   }
 
   /**
@@ -27,7 +46,7 @@ export class Transactions {
    * `[rows, count]` instead), in the surrounding transaction when there is one.
    */
   async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const inside = current.getStore()?.queryRunner;
+    const inside = current.getStore()?.manager.queryRunner;
     const runner = inside ?? this.dataSource.createQueryRunner();
     try {
       return ((await runner.query(sql, params, true)) as { records: T[] }).records;

@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import { RedisConfig } from '../config/redis.config';
 import { InjectRedis } from '../queue/redis.provider';
 
+/** A committed state change of a resource (a run's step completed, an audit event appended). */
 export interface DomainEvent {
   tenant_id: string;
-  /** `runs` now; `pipelines`, `documents`, `audit` as those modules arrive. */
+  /** `runs`, `audit` now; `pipelines`, `documents` as those modules arrive. */
   topic: string;
   /** The resource the event is about (a run id). */
   resource_id: string;
@@ -14,6 +15,14 @@ export interface DomainEvent {
   step_id?: string | null;
   data: Record<string, unknown>;
   timestamp: string;
+}
+
+/** What travels on the channels: the event or a client's topic message, stamped when it was published. */
+export type PublishedEvent = DomainEvent & { published_at: number };
+export interface PublishedMessage {
+  topic: string;
+  msg: unknown;
+  published_at: number;
 }
 
 /**
@@ -52,11 +61,18 @@ export class EventPublisher {
   async publish(events: DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     const pipeline = this.redis.pipeline();
+    const publishedAt = Date.now();
     for (const event of events) {
-      const message = JSON.stringify(event);
+      const message = JSON.stringify({ ...event, published_at: publishedAt } satisfies PublishedEvent);
       pipeline.publish(this.resourceChannel(event.topic, event.resource_id), message);
       pipeline.publish(this.tenantChannel(event.tenant_id, event.topic), message);
     }
     await pipeline.exec().catch((error: Error) => this.logger.warn(`events not published: ${error.message}`));
+  }
+
+  /** A message on a tenant topic of the tenant's own (not a domain event): relayed as it is. */
+  async publishMessage(tenantId: string, topic: string, msg: unknown): Promise<void> {
+    const message: PublishedMessage = { topic, msg, published_at: Date.now() };
+    await this.redis.publish(this.tenantChannel(tenantId, topic), JSON.stringify(message));
   }
 }

@@ -50,6 +50,28 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly wsConnections = new Gauge({
+    name: 'conflux_ws_connections',
+    help: 'Open WebSocket connections on this API process, by endpoint (runs, realtime)',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wsDeliveryLatency = new Histogram({
+    name: 'conflux_ws_delivery_latency_seconds',
+    help: 'From an event being published after its commit to its frame being written to a socket',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly wsSlowClients = new Counter({
+    name: 'conflux_ws_slow_client_disconnects_total',
+    help: 'Sockets disconnected because they left more than WS_MAX_BUFFERED_BYTES unread',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
   constructor(jobs: JobQueue) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({

@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EventPublisher } from '../events/event-publisher';
+import { EventSubscriber } from '../events/event-subscriber';
 import { MetricsService } from '../metrics/metrics.service';
 import { JOB_CATALOG, JOB_QUEUES, type JobCatalog } from './job-catalog';
 import { JobQueue } from './job-queue.service';
@@ -29,10 +30,11 @@ export class QueueModule {
         catalog,
         JobQueue,
         EventPublisher,
+        EventSubscriber,
         MetricsService,
         ...(options.consume ? [JobRegistry, WorkerHost] : []),
       ],
-      exports: [REDIS, JobQueue, JOB_CATALOG, EventPublisher, MetricsService],
+      exports: [REDIS, JobQueue, JOB_CATALOG, EventPublisher, EventSubscriber, MetricsService],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { actorOf } from '../../core/auth/principal';
 import { Transactions } from '../../core/database/transaction';
+import { EventPublisher } from '../../core/events/event-publisher';
 import type { Page } from '../../core/http/pagination';
 import { requestContext } from '../../core/tenancy/request-context';
 import { auditHash, GENESIS_HASH } from './audit-hash';
@@ -28,6 +29,7 @@ export class AuditService {
   constructor(
     private readonly repository: AuditRepository,
     private readonly tx: Transactions,
+    private readonly publisher: EventPublisher,
   ) {}
 
   record(record: AuditRecord): Promise<AuditEventEntity> {
@@ -47,8 +49,26 @@ export class AuditService {
         sha256: record.sha256 ?? null,
         prev_hash: head?.hash ?? GENESIS_HASH,
       };
-      return this.repository.insert({ ...event, hash: auditHash(event) });
+      const stored = await this.repository.insert({ ...event, hash: auditHash(event) });
+      this.tx.afterCommit(() => void this.announce(stored));
+      return stored;
     });
+  }
+
+  /** The tenant's `audit` topic hears of an event once it committed. */
+  private announce(event: AuditEventEntity): Promise<void> {
+    if (!event.tenant_id) return Promise.resolve();
+    return this.publisher.publish([
+      {
+        tenant_id: event.tenant_id,
+        topic: 'audit',
+        resource_id: event.resource_id ?? event.event_id,
+        type: event.event_type,
+        seq: event.seq,
+        data: { resource_type: event.resource_type, actor: event.actor, details: event.details },
+        timestamp: new Date(event.timestamp).toISOString(),
+      },
+    ]);
   }
 
   async list(

@@ -1,21 +1,19 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventPublisher } from '../../core/events/event-publisher';
+import { EventSubscriber } from '../../core/events/event-subscriber';
 import type { JobPayloads } from '../../core/queue/job-catalog';
 import { JobHandler } from '../../core/queue/job-handler.decorator';
-import { InjectRedis } from '../../core/queue/redis.provider';
 import { EngineService } from './engine.service';
 
 /** Worker side of the engine: executes step jobs, and aborts a cancelled run's steps running here. */
 @Injectable()
-export class EngineProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EngineProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger('EngineProcessor');
-  private subscriber?: Redis;
 
   constructor(
     private readonly engine: EngineService,
     private readonly publisher: EventPublisher,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly subscriber: EventSubscriber,
   ) {}
 
   @JobHandler('engine.step')
@@ -24,19 +22,12 @@ export class EngineProcessor implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      try {
-        const { abort_runs: runs } = JSON.parse(message) as { abort_runs?: string[] };
-        for (const runId of runs ?? []) this.engine.abortRun(runId);
-      } catch (error) {
-        this.logger.warn(`bad control message: ${(error as Error).message}`);
-      }
+    await this.subscriber.subscribe(this.publisher.controlChannel(), {
+      message: (payload) => {
+        const runs = (payload as { abort_runs?: unknown }).abort_runs;
+        if (!Array.isArray(runs)) return this.logger.warn('bad control message');
+        for (const runId of runs) if (typeof runId === 'string') this.engine.abortRun(runId);
+      },
     });
-    await this.subscriber.subscribe(this.publisher.controlChannel());
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 }

@@ -585,8 +585,8 @@ export class EngineService {
   private async flush(effects: Effects): Promise<void> {
     for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
     for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
-    await Promise.all(effects.jobs.map((job) => this.enqueue(job)));
-    await this.publisher.publish(effects.events);
+    // Watchers' events go out first: they are committed facts, and the jobs do not wait on them.
+    await Promise.all([this.publisher.publish(effects.events), ...effects.jobs.map((job) => this.enqueue(job))]);
     if (effects.aborts.length > 0) await this.publisher.publishControl({ abort_runs: effects.aborts });
     for (const runId of effects.parents) await this.notifyParent(runId);
   }

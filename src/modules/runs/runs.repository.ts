@@ -12,7 +12,41 @@ export interface RunFilter {
   until?: Date;
 }
 
-/** Runs, their steps and events. Tenant reads take the tenant id; `*ForEngine` methods are the engine's own. */
+/** A run as it stands, its steps' statuses and the seq of its last event, all read at one instant. */
+export interface RunSnapshotRow {
+  run: RunEntity;
+  step_statuses: Record<string, StepStatus>;
+  last_seq: number;
+}
+
+/** A tenant's run activity: what is open now, and what started and finished within the window. */
+export interface RunActivity {
+  tenant_id: string;
+  pending: number;
+  running: number;
+  paused: number;
+  started: number;
+  finished: number;
+  steps_queued: number;
+  steps_running: number;
+}
+
+const RUN_DATES = ['started_at', 'completed_at', 'created_at', 'updated_at'];
+const STEP_DATES = ['not_before', 'started_at', 'finished_at', 'updated_at'];
+
+/** A row read as `to_jsonb(...)` has its timestamps as strings: make them Dates again. */
+function withDates<T extends object>(row: T, keys: string[]): T {
+  for (const key of keys) {
+    const value = (row as Record<string, unknown>)[key];
+    if (typeof value === 'string') (row as Record<string, unknown>)[key] = new Date(value);
+  }
+  return row;
+}
+
+/**
+ * Runs, their steps and events. Tenant reads take the tenant id; `*ForEngine` methods are the engine's own, and
+ * `*ForRealtime` the socket handshake's (which must tell an unknown run from another tenant's).
+ */
 @Injectable()
 export class RunsRepository {
   constructor(private readonly tx: Transactions) {}
@@ -134,28 +168,66 @@ export class RunsRepository {
       [runId, stepId],
     );
     if (!rows[0]) return {};
-    const dates = <T extends object>(row: T, keys: string[]): T => {
-      for (const key of keys) {
-        const value = (row as Record<string, unknown>)[key];
-        if (typeof value === 'string') (row as Record<string, unknown>)[key] = new Date(value);
-      }
-      return row;
-    };
-    const run = dates(Object.assign(new RunEntity(), rows[0].run), [
-      'started_at',
-      'completed_at',
-      'created_at',
-      'updated_at',
-    ]);
+    const run = withDates(Object.assign(new RunEntity(), rows[0].run), RUN_DATES);
     const step = rows[0].step
-      ? dates(Object.assign(new StepRunEntity(), rows[0].step), [
-          'not_before',
-          'started_at',
-          'finished_at',
-          'updated_at',
-        ])
+      ? withDates(Object.assign(new StepRunEntity(), rows[0].step), STEP_DATES)
       : undefined;
     return { run, step };
+  }
+
+  /**
+   * One statement, so one MVCC snapshot: every event up to `last_seq` is reflected in the run and its steps, and
+   * none after it (events, step changes and `next_seq` commit together).
+   */
+  async snapshot(tenantId: string, runId: string): Promise<RunSnapshotRow | undefined> {
+    const [row] = await this.tx.rows<{ run: RunEntity; step_statuses: Record<string, StepStatus> }>(
+      `SELECT to_jsonb(r) AS run,
+              COALESCE((SELECT jsonb_object_agg(s.step_id, s.status) FROM step_runs s WHERE s.run_id = r.id), '{}')
+                AS step_statuses
+         FROM runs r
+        WHERE r.id = $1 AND r.tenant_id = $2`,
+      [runId, tenantId],
+    );
+    if (!row) return undefined;
+    const run = withDates(Object.assign(new RunEntity(), row.run), RUN_DATES);
+    return { run, step_statuses: row.step_statuses, last_seq: run.next_seq };
+  }
+
+  async tenantOfForRealtime(id: string): Promise<string | undefined> {
+    return (await this.runs.findOne({ where: { id }, select: { tenant_id: true } }))?.tenant_id;
+  }
+
+  /** Per tenant: open runs and steps now, runs started and finished in the last `windowSeconds`. */
+  activity(tenantIds: string[], windowSeconds: number): Promise<RunActivity[]> {
+    return this.tx.rows<RunActivity>(
+      `WITH r AS (
+         SELECT tenant_id,
+                count(*) FILTER (WHERE status = 'pending')::int AS pending,
+                count(*) FILTER (WHERE status = 'running')::int AS running,
+                count(*) FILTER (WHERE status = 'paused')::int AS paused,
+                count(*) FILTER (WHERE created_at > now() - make_interval(secs => $2))::int AS started,
+                count(*) FILTER (WHERE completed_at > now() - make_interval(secs => $2))::int AS finished
+           FROM runs
+          WHERE tenant_id = ANY($1)
+            AND (status IN ('pending', 'running', 'paused') OR created_at > now() - make_interval(secs => $2)
+                 OR completed_at > now() - make_interval(secs => $2))
+          GROUP BY tenant_id),
+       s AS (
+         SELECT tenant_id,
+                count(*) FILTER (WHERE status = 'queued')::int AS steps_queued,
+                count(*) FILTER (WHERE status = 'running')::int AS steps_running
+           FROM step_runs
+          WHERE tenant_id = ANY($1) AND status IN ('queued', 'running')
+          GROUP BY tenant_id)
+       SELECT t.id AS tenant_id,
+              COALESCE(r.pending, 0) AS pending, COALESCE(r.running, 0) AS running, COALESCE(r.paused, 0) AS paused,
+              COALESCE(r.started, 0) AS started, COALESCE(r.finished, 0) AS finished,
+              COALESCE(s.steps_queued, 0) AS steps_queued, COALESCE(s.steps_running, 0) AS steps_running
+         FROM unnest($1::text[]) AS t(id)
+         LEFT JOIN r ON r.tenant_id = t.id
+         LEFT JOIN s ON s.tenant_id = t.id`,
+      [tenantIds, windowSeconds],
+    );
   }
 
   events(runId: string, afterSeq: number, limit: number): Promise<RunEventEntity[]> {

@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import { Injectable } from '@nestjs/common';
 import { NotFoundAppException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
@@ -5,7 +6,14 @@ import { EngineService } from '../engine/engine.service';
 import { WorkflowsService } from '../workflows/workflows.service';
 import type { RunEventResponse, RunResponse, StepRunResponse } from './dto/run.dto';
 import type { RunEntity } from './entities/run.entity';
-import { type RunFilter, RunsRepository } from './runs.repository';
+import type { StepStatus } from './entities/step-run.entity';
+import { type RunActivity, type RunFilter, RunsRepository } from './runs.repository';
+
+export interface RunSnapshot {
+  run: RunResponse;
+  step_statuses: Record<string, StepStatus>;
+  last_seq: number;
+}
 
 export class RunNotFoundException extends NotFoundAppException {
   constructor(id: string) {
@@ -74,6 +82,22 @@ export class RunsService {
       data: e.data,
       timestamp: new Date(e.timestamp).toISOString(),
     }));
+  }
+
+  /** The run, its steps' statuses and its last event's seq, consistent with one another. */
+  async snapshot(tenantId: string, id: string): Promise<RunSnapshot> {
+    const row = await this.runs.snapshot(tenantId, id);
+    if (!row) throw new RunNotFoundException(id);
+    return { run: toRunResponse(row.run), step_statuses: row.step_statuses, last_seq: row.last_seq };
+  }
+
+  /** Whose run this is (any tenant's), for a handshake that must answer 'not yours' apart from 'no such run'. */
+  async ownerOf(id: string): Promise<string | undefined> {
+    return isUUID(id) ? this.runs.tenantOfForRealtime(id) : undefined;
+  }
+
+  activity(tenantIds: string[], windowSeconds: number): Promise<RunActivity[]> {
+    return this.runs.activity(tenantIds, windowSeconds);
   }
 
   async resume(tenantId: string, id: string, stepId: string, data: unknown): Promise<RunResponse> {

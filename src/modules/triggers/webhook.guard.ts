@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiKeyVerifier } from '../../core/auth/api-key';
@@ -16,8 +17,6 @@ import { WorkflowsRepository } from '../workflows/workflows.repository';
 import { SIGNATURE_HEADER, signatureProblem } from './webhook-signature';
 import { TriggersRepository } from './triggers.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * A public webhook route authenticates the delivery itself: the workflow's HMAC signature, or an API key of
  * the workflow's tenant (member or above). It then acts as that tenant, so the tenant's rate limits apply.
@@ -33,7 +32,7 @@ export class WebhookGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<RawBodyRequest & Request>();
     const workflowId = String(req.params.workflow_id);
-    const tenantId = UUID.test(workflowId) ? await this.workflows.tenantOfForWebhook(workflowId) : undefined;
+    const tenantId = isUUID(workflowId) ? await this.workflows.tenantOfForWebhook(workflowId) : undefined;
     if (!tenantId) throw new WorkflowNotFoundException(workflowId);
 
     const key = apiKeyFromRequest(req);

@@ -1,0 +1,54 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import passport from 'passport';
+import { AuthConfig } from '../config/auth.config';
+import { AuthenticationRequiredException, InvalidTokenException } from './auth.exceptions';
+import type { Principal } from './principal';
+
+const BYPASS: Principal = { role: 'admin', via: 'bypass' };
+
+/** What credentials arrive on: an HTTP request, or a socket's token dressed as one. */
+export interface CredentialCarrier {
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Who is calling, from an API key or a JWT (the passport strategies `api-key` and `jwt`). One place for the
+ * HTTP guard and the WebSocket handshake, so both accept exactly the same credentials.
+ */
+@Injectable()
+export class Authenticator {
+  constructor(private readonly config: AuthConfig) {}
+
+  authenticate(carrier: CredentialCarrier): Promise<Principal> {
+    if (this.config.AUTH_BYPASS) return Promise.resolve(BYPASS);
+    return new Promise<Principal>((resolve, reject) => {
+      const middleware = passport.authenticate(
+        ['api-key', 'jwt'],
+        { session: false },
+        (error: unknown, user: Principal | false, info: unknown) => {
+          if (user) return resolve(user);
+          if (error) return reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+          const { authorization, 'x-api-key': apiKey } = carrier.headers;
+          if (!authorization && !apiKey) return reject(new AuthenticationRequiredException());
+          reject(new InvalidTokenException(reasonOf(info)));
+        },
+      ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+      middleware(carrier, {}, (error?: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+    });
+  }
+
+  /** A socket's credential: a JWT or an API key. */
+  authenticateToken(token: string): Promise<Principal> {
+    return this.authenticate({ headers: token ? { authorization: `Bearer ${token}` } : {} });
+  }
+}
+
+/** passport reports one entry per strategy tried; the JWT library's message is the useful one. */
+function reasonOf(info: unknown): string {
+  const entries = (Array.isArray(info) ? info : [info]).filter(
+    (entry): entry is Error => entry instanceof Error,
+  );
+  const message = entries.map((entry) => entry.message).find((text) => text !== 'No auth token');
+  return message ?? 'unknown, malformed or revoked credential';
+}
