@@ -69,7 +69,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Conflux API')
     .setDescription(
       'Multi-tenant workflow and data-pipeline orchestration. Errors use one envelope: ' +
-        '`{error_code, error, message, details?, request_id}`.',
+        '`{error_code, error, message, details?, request_id}`. WebSockets, outside this document: ' +
+        "`/ws/runs/{run_id}` (a run's snapshot, then its events) and `/ws/realtime` (tenant topics); see the README.",
     )
     .setVersion(version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')

@@ -54,7 +54,8 @@ export class TestSocket {
       if (found) return found;
       if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed before ${what}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 2000)}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 2000)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -113,7 +114,8 @@ export interface StreamState {
 /** What a client knows of the run: its snapshot with every later event applied, as an SPA would. */
 export function reconstruct(frames: Frame[]): StreamState {
   const [snapshot, ...events] = frames;
-  if (snapshot?.type !== 'snapshot') throw new Error(`the first frame is not a snapshot: ${JSON.stringify(snapshot)}`);
+  if (snapshot?.type !== 'snapshot')
+    throw new Error(`the first frame is not a snapshot: ${JSON.stringify(snapshot)}`);
   const state: StreamState = {
     runStatus: (snapshot.run as { status: string }).status,
     stepStatuses: { ...(snapshot.step_statuses as Record<string, string>) },
@@ -132,4 +134,5 @@ export function reconstruct(frames: Frame[]): StreamState {
 }
 
 export const isTerminalEvent = (frame: Frame): boolean =>
-  frame.type === 'event' && ['run.completed', 'run.failed', 'run.cancelled'].includes(frame.event_type as string);
+  frame.type === 'event' &&
+  ['run.completed', 'run.failed', 'run.cancelled'].includes(frame.event_type as string);

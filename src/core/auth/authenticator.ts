@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import passport from 'passport';
 import { AuthConfig } from '../config/auth.config';
 import { AuthenticationRequiredException, InvalidTokenException } from './auth.exceptions';
+import { ApiKeyStrategy } from './api-key.strategy';
+import { JwtStrategy } from './jwt.strategy';
 import type { Principal } from './principal';
 
 const BYPASS: Principal = { role: 'admin', via: 'bypass' };
@@ -18,13 +20,19 @@ export interface CredentialCarrier {
  */
 @Injectable()
 export class Authenticator {
-  constructor(private readonly config: AuthConfig) {}
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly apiKey: ApiKeyStrategy,
+    private readonly jwt: JwtStrategy,
+  ) {}
 
   authenticate(carrier: CredentialCarrier): Promise<Principal> {
     if (this.config.AUTH_BYPASS) return Promise.resolve(BYPASS);
     return new Promise<Principal>((resolve, reject) => {
+      // This app's own strategy instances, not passport's process-wide registry (which the last app to start
+      // would own), each wrapped per call as passport hangs the call's callbacks on it.
       const middleware = passport.authenticate(
-        ['api-key', 'jwt'],
+        [Object.create(this.apiKey), Object.create(this.jwt)],
         { session: false },
         (error: unknown, user: Principal | false, info: unknown) => {
           if (user) return resolve(user);
@@ -34,7 +42,9 @@ export class Authenticator {
           reject(new InvalidTokenException(reasonOf(info)));
         },
       ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
-      middleware(carrier, {}, (error?: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+      middleware(carrier, {}, (error?: unknown) =>
+        reject(error instanceof Error ? error : new Error(String(error))),
+      );
     });
   }
 

@@ -20,6 +20,7 @@ export type Unsubscribe = () => Promise<void>;
 export class EventSubscriber implements OnApplicationShutdown {
   private readonly logger = new Logger('EventSubscriber');
   private connection?: Redis;
+  private ready?: Promise<Redis>;
   private readonly channels = new Map<string, { listeners: Set<ChannelListener>; ready: Promise<unknown> }>();
 
   constructor(@InjectRedis() private readonly redis: Redis) {}
@@ -27,7 +28,10 @@ export class EventSubscriber implements OnApplicationShutdown {
   async subscribe(channel: string, listener: ChannelListener): Promise<Unsubscribe> {
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { listeners: new Set(), ready: this.connect().subscribe(channel) };
+      entry = {
+        listeners: new Set(),
+        ready: this.connect().then((connection) => connection.subscribe(channel)),
+      };
       this.channels.set(channel, entry);
     }
     entry.listeners.add(listener);
@@ -58,12 +62,14 @@ export class EventSubscriber implements OnApplicationShutdown {
     await this.connection?.unsubscribe(channel).catch(() => undefined);
   }
 
-  private connect(): Redis {
-    if (this.connection) return this.connection;
+  /** Resolves once the connection is ready: a SUBSCRIBE sent earlier would break ioredis's own ready check. */
+  private connect(): Promise<Redis> {
+    if (this.ready) return this.ready;
     const connection = this.redis.duplicate();
     let connectedBefore = false;
     connection.on('ready', () => {
-      if (connectedBefore) for (const entry of this.channels.values()) this.each(entry.listeners, (l) => l.resync?.());
+      if (connectedBefore)
+        for (const entry of this.channels.values()) this.each(entry.listeners, (l) => l.resync?.());
       connectedBefore = true;
     });
     connection.on('error', (error: Error) => this.logger.warn(`subscriber: ${error.message}`));
@@ -80,7 +86,11 @@ export class EventSubscriber implements OnApplicationShutdown {
       this.each(entry.listeners, (listener) => listener.message(payload));
     });
     this.connection = connection;
-    return connection;
+    this.ready = new Promise<Redis>((resolve, reject) => {
+      connection.once('ready', () => resolve(connection));
+      connection.once('end', () => reject(new Error('the Redis subscriber connection closed')));
+    });
+    return this.ready;
   }
 
   private each(listeners: Set<ChannelListener>, call: (listener: ChannelListener) => void): void {

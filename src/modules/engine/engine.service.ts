@@ -586,7 +586,10 @@ export class EngineService {
     for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
     for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
     // Watchers' events go out first: they are committed facts, and the jobs do not wait on them.
-    await Promise.all([this.publisher.publish(effects.events), ...effects.jobs.map((job) => this.enqueue(job))]);
+    await Promise.all([
+      this.publisher.publish(effects.events),
+      ...effects.jobs.map((job) => this.enqueue(job)),
+    ]);
     if (effects.aborts.length > 0) await this.publisher.publishControl({ abort_runs: effects.aborts });
     for (const runId of effects.parents) await this.notifyParent(runId);
   }

@@ -3,7 +3,6 @@ import {
   ConnectedSocket,
   MessageBody,
   type OnGatewayConnection,
-  type OnGatewayDisconnect,
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
@@ -12,16 +11,19 @@ import { InvalidFrameException } from './realtime.exceptions';
 import { RealtimeService } from './realtime.service';
 import type { TopicSession } from './topic-session';
 import { WsConnections } from './ws-connections';
+import { WsGateway } from './ws-gateway';
 
 /** `WS /ws/realtime`: subscribe, unsubscribe and publish on the tenant's topics. Transport only. */
 @WebSocketGateway({ path: '/ws/realtime' })
-export class RealtimeGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class RealtimeGateway extends WsGateway implements OnGatewayConnection {
   private readonly sessions = new WeakMap<WebSocket, TopicSession>();
 
   constructor(
-    private readonly connections: WsConnections,
+    connections: WsConnections,
     private readonly realtime: RealtimeService,
-  ) {}
+  ) {
+    super(connections);
+  }
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     const client = this.connections.open(socket, request, 'realtime');
@@ -32,15 +34,6 @@ export class RealtimeGateway implements OnGatewayConnection, OnGatewayDisconnect
       this.sessions.set(socket, session);
       client.own(() => session.close());
     });
-  }
-
-  handleDisconnect(socket: WebSocket): void {
-    this.connections.closed(socket);
-  }
-
-  @SubscribeMessage('auth')
-  auth(@ConnectedSocket() socket: WebSocket, @MessageBody() token: unknown): void {
-    this.connections.offerToken(socket, token);
   }
 
   @SubscribeMessage('subscribe')

@@ -49,7 +49,8 @@ export class RealtimeService {
   async watchRun(principal: Principal, runId: string, sink: RunStreamSink): Promise<Unsubscribe> {
     const owner = await this.runs.ownerOf(runId);
     if (!owner) throw new RunNotFoundException(runId);
-    if (principal.role !== 'admin' && principal.tenant_id !== owner) throw new RunOfAnotherTenantException(runId);
+    if (principal.role !== 'admin' && principal.tenant_id !== owner)
+      throw new RunOfAnotherTenantException(runId);
     const stream = new RunStream(
       {
         snapshot: () => this.runs.snapshot(owner, runId),

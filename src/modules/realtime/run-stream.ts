@@ -98,7 +98,8 @@ export class RunStream {
     for (;;) {
       const before = this.lastSeq;
       const page = await this.source.eventsAfter(this.lastSeq as number, PAGE);
-      for (const event of page) if (event.seq === (this.lastSeq as number) + 1) this.emit(toStreamEvent(event));
+      for (const event of page)
+        if (event.seq === (this.lastSeq as number) + 1) this.emit(toStreamEvent(event));
       if (page.length < PAGE || this.lastSeq === before) return;
     }
   }

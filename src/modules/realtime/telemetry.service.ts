@@ -84,7 +84,11 @@ export class TelemetryService implements OnModuleDestroy {
     const depths: Record<string, { waiting: number; active: number; delayed: number }> = {};
     for (const queue of this.jobs.allQueues()) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
-      depths[queue.name] = { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
+      depths[queue.name] = {
+        waiting: counts.waiting ?? 0,
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+      };
     }
     return depths;
   }

@@ -4,7 +4,11 @@ import type { RealtimeConfig } from '../../core/config/realtime.config';
 import type { EventPublisher, PublishedEvent, PublishedMessage } from '../../core/events/event-publisher';
 import type { EventSubscriber, Unsubscribe } from '../../core/events/event-subscriber';
 import type { AckFrame, TopicFrame } from './dto/frames';
-import { InvalidFrameException, PublishRateLimitedException, SystemTopicException } from './realtime.exceptions';
+import {
+  InvalidFrameException,
+  PublishRateLimitedException,
+  SystemTopicException,
+} from './realtime.exceptions';
 import type { TelemetryService } from './telemetry.service';
 
 /** Fed by Conflux itself; clients may subscribe but not publish. */
@@ -82,7 +86,8 @@ export class TopicSession {
     const { topic, msg } = body as { topic?: unknown; msg: unknown };
     const name = topicName(topic);
     if (SYSTEM_TOPICS.includes(name)) throw new SystemTopicException(name);
-    if (!hasRole(this.principal, 'member')) throw new InsufficientPermissionsException('member', this.principal.role);
+    if (!hasRole(this.principal, 'member'))
+      throw new InsufficientPermissionsException('member', this.principal.role);
     this.countPublish();
     await this.deps.publisher.publishMessage(this.tenantId, name, msg);
     return { type: 'published', topic: name };

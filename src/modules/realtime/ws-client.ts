@@ -102,11 +102,13 @@ export class WsClient {
   async release(): Promise<void> {
     this.released = true;
     this.acceptToken = undefined;
-    await Promise.all(this.releases.splice(0).map((release) => release()));
+    await Promise.all(this.releases.splice(0).map(async (release) => release()));
   }
 }
 
 function truncate(reason: string): string {
   const bytes = Buffer.from(reason);
-  return bytes.length <= MAX_REASON_BYTES ? reason : bytes.subarray(0, MAX_REASON_BYTES - 3).toString() + '...';
+  return bytes.length <= MAX_REASON_BYTES
+    ? reason
+    : bytes.subarray(0, MAX_REASON_BYTES - 3).toString() + '...';
 }

@@ -36,12 +36,17 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
   }
 
   open(socket: WebSocket, request: IncomingMessage, endpoint: Endpoint): WsClient {
-    const client = new WsClient(socket, endpoint, new URL(request.url ?? '/', 'ws://localhost').searchParams, {
-      maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
-      delivered: (publishedAt) =>
-        this.metrics.wsDeliveryLatency.observe({ endpoint }, Math.max(0, Date.now() - publishedAt) / 1000),
-      slow: () => this.metrics.wsSlowClients.inc({ endpoint }),
-    });
+    const client = new WsClient(
+      socket,
+      endpoint,
+      new URL(request.url ?? '/', 'ws://localhost').searchParams,
+      {
+        maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
+        delivered: (publishedAt) =>
+          this.metrics.wsDeliveryLatency.observe({ endpoint }, Math.max(0, Date.now() - publishedAt) / 1000),
+        slow: () => this.metrics.wsSlowClients.inc({ endpoint }),
+      },
+    );
     this.clients.set(socket, client);
     this.metrics.wsConnections.inc({ endpoint });
     socket.on('pong', () => (client.alive = true));

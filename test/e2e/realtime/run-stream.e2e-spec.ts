@@ -1,7 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
+import { Redis } from 'ioredis';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { eventsOf, graph, publish, runOf, startRun, stepsOf, waitForStatus } from '../../support/engine';
+import { testRedisUrl } from '../../support/backends';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -122,12 +124,40 @@ describe('WS /ws/runs/{run_id} across two API instances and a worker', () => {
     again.close();
   });
 
-  it('authenticates with a first auth frame instead of the query parameter', async () => {
+  it("misses nothing when the API's Redis subscription drops mid-run", async () => {
     const workflowId = await publish(
       api1.url,
       acme,
-      graph([{ id: 'start', type: 'trigger.manual' }], []),
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'one', type: 'delay', config: { duration_ms: 300 } },
+          { id: 'two', type: 'transform', config: { expression: '{"two": 2}' } },
+          { id: 'three', type: 'delay', config: { duration_ms: 300 } },
+          { id: 'four', type: 'transform', config: { expression: '{"four": 4}' } },
+        ],
+        ['start->one', 'one->two', 'two->three', 'three->four'],
+      ),
     );
+    const runId = (await startRun(api1.url, acme, workflowId)).body.id as string;
+    const socket = await watchRun(api2.url, acme, runId);
+    await socket.next((f) => f.type === 'snapshot', 'the snapshot');
+    // Every pub/sub connection on the server is cut: whatever is published until they reconnect is lost.
+    const redis = new Redis(testRedisUrl());
+    await redis.client('KILL', 'TYPE', 'pubsub');
+    redis.disconnect();
+    await socket.next(isTerminalEvent, 'the terminal event');
+    const state = reconstruct(socket.frames);
+    const stored = await eventsOf(api1.url, acme, runId);
+    expect(state.eventSeqs).toEqual(
+      stored.filter((e) => e.seq > (socket.frames[0].last_seq as number)).map((e) => e.seq),
+    );
+    expect(state.stepStatuses).toEqual(await steps(api1.url, runId));
+    socket.close();
+  });
+
+  it('authenticates with a first auth frame instead of the query parameter', async () => {
+    const workflowId = await publish(api1.url, acme, graph([{ id: 'start', type: 'trigger.manual' }], []));
     const runId = (await startRun(api1.url, acme, workflowId)).body.id as string;
     await waitForStatus(api1.url, acme, runId, ['completed']);
     const socket = await TestSocket.open(api2.url, `/ws/runs/${runId}`);
