@@ -107,7 +107,7 @@ describe('WebSocket handshake: credentials and tenants', () => {
 
 describe('WebSocket transport: heartbeats and slow clients', () => {
   it('pings live peers and drops one that stopped answering', async () => {
-    const quick = await startTestApi({ ...backends.env, WS_HEARTBEAT_MS: '200' });
+    const quick = await startTestApi({ ...backends.env, WS_HEARTBEAT_MS: '400' });
     const live = await TestSocket.open(quick.url, `/ws/realtime?${token(keyOf(acme))}`);
     let pings = 0;
     live.ws.on('ping', () => pings++);
@@ -115,10 +115,10 @@ describe('WebSocket transport: heartbeats and slow clients', () => {
     // Stop reading: no pong goes back, as with a peer whose network vanished.
     const raw = (dead.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     raw.resume();
     expect((await dead.closeCode()).code).toBe(1006);
-    expect(pings).toBeGreaterThanOrEqual(3);
+    expect(pings).toBeGreaterThanOrEqual(2);
     expect(live.ws.readyState).toBe(WebSocket.OPEN);
     live.close();
     await quick.close();
