@@ -28,10 +28,10 @@ export class RealtimeConfig {
   @Min(1)
   WS_MAX_TOPICS: number = 100;
 
-  /** `publish` frames one `/ws/realtime` socket may send per second. */
+  /** `publish` frames per tenant per minute, over all its sockets on every API process (counted in Redis). */
   @IsInt()
   @Min(1)
-  WS_PUBLISH_PER_SECOND: number = 50;
+  WS_PUBLISH_PER_MINUTE: number = 3000;
 
   /** A run stream that heard nothing for this long checks the database for events it may have missed. */
   @IsInt()

@@ -42,16 +42,3 @@ export class SystemTopicException extends AppException {
     );
   }
 }
-
-export class PublishRateLimitedException extends AppException {
-  constructor(perSecond: number) {
-    super(
-      'RATE_LIMITED',
-      HttpStatus.TOO_MANY_REQUESTS,
-      `At most ${perSecond} publishes per second per socket`,
-      undefined,
-      undefined,
-      1,
-    );
-  }
-}

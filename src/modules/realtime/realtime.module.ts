@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { RunsModule } from '../runs/runs.module';
 import { RealtimeGateway } from './realtime.gateway';
 import { RealtimeService } from './realtime.service';
@@ -9,6 +10,6 @@ import { WsConnections } from './ws-connections';
 /** The API's WebSockets: run streams and tenant topics, relayed from Redis pub/sub (SPEC section 9). */
 @Module({
   imports: [RunsModule],
-  providers: [RunsGateway, RealtimeGateway, RealtimeService, TelemetryService, WsConnections],
+  providers: [RunsGateway, RealtimeGateway, RealtimeService, TelemetryService, WsConnections, RateLimiter],
 })
 export class RealtimeModule {}

@@ -3,6 +3,7 @@ import type { Principal } from '../../core/auth/principal';
 import { RealtimeConfig } from '../../core/config/realtime.config';
 import { EventPublisher, type PublishedEvent } from '../../core/events/event-publisher';
 import { EventSubscriber, type Unsubscribe } from '../../core/events/event-subscriber';
+import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
 import { RunNotFoundException, RunsService } from '../runs/runs.service';
 import { RunOfAnotherTenantException } from './realtime.exceptions';
@@ -39,6 +40,7 @@ export class RealtimeService {
     private readonly publisher: EventPublisher,
     private readonly subscriber: EventSubscriber,
     private readonly telemetry: TelemetryService,
+    private readonly limiter: RateLimiter,
     private readonly config: RealtimeConfig,
   ) {}
 
@@ -81,6 +83,7 @@ export class RealtimeService {
       subscriber: this.subscriber,
       publisher: this.publisher,
       telemetry: this.telemetry,
+      limiter: this.limiter,
       config: this.config,
     });
   }

@@ -3,12 +3,10 @@ import { hasRole, type Principal } from '../../core/auth/principal';
 import type { RealtimeConfig } from '../../core/config/realtime.config';
 import type { EventPublisher, PublishedEvent, PublishedMessage } from '../../core/events/event-publisher';
 import type { EventSubscriber, Unsubscribe } from '../../core/events/event-subscriber';
+import { RateLimitedException } from '../../core/http/rate-limit/rate-limit.interceptor';
+import type { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import type { AckFrame, TopicFrame } from './dto/frames';
-import {
-  InvalidFrameException,
-  PublishRateLimitedException,
-  SystemTopicException,
-} from './realtime.exceptions';
+import { InvalidFrameException, SystemTopicException } from './realtime.exceptions';
 import type { TelemetryService } from './telemetry.service';
 
 /** Fed by Conflux itself; clients may subscribe but not publish. */
@@ -21,6 +19,7 @@ export interface TopicDeps {
   subscriber: EventSubscriber;
   publisher: EventPublisher;
   telemetry: TelemetryService;
+  limiter: RateLimiter;
   config: RealtimeConfig;
 }
 
@@ -53,7 +52,6 @@ export function topicFrameOf(payload: PublishedEvent | PublishedMessage): string
  */
 export class TopicSession {
   private readonly topics = new Map<string, Unsubscribe>();
-  private window = { second: 0, publishes: 0 };
 
   constructor(
     readonly tenantId: string,
@@ -88,7 +86,15 @@ export class TopicSession {
     if (SYSTEM_TOPICS.includes(name)) throw new SystemTopicException(name);
     if (!hasRole(this.principal, 'member'))
       throw new InsufficientPermissionsException('member', this.principal.role);
-    this.countPublish();
+    const decision = await this.deps.limiter.consume([
+      {
+        name: 'ws-publish',
+        subject: `tenant:${this.tenantId}`,
+        limit: this.deps.config.WS_PUBLISH_PER_MINUTE,
+        windowSeconds: 60,
+      },
+    ]);
+    if (!decision.allowed) throw new RateLimitedException(decision.blocked);
     await this.deps.publisher.publishMessage(this.tenantId, name, msg);
     return { type: 'published', topic: name };
   }
@@ -110,13 +116,6 @@ export class TopicSession {
         this.send(topicFrameOf(published), published.published_at);
       },
     });
-  }
-
-  private countPublish(): void {
-    const second = Math.floor(Date.now() / 1000);
-    if (this.window.second !== second) this.window = { second, publishes: 0 };
-    if (++this.window.publishes > this.deps.config.WS_PUBLISH_PER_SECOND)
-      throw new PublishRateLimitedException(this.deps.config.WS_PUBLISH_PER_SECOND);
   }
 }
 

@@ -21,7 +21,7 @@ let acme: OnboardedTenant;
 let other: OnboardedTenant;
 
 before(async () => {
-  backends = await createTestBackends({ TELEMETRY_INTERVAL_MS: '200' });
+  backends = await createTestBackends({ TELEMETRY_INTERVAL_MS: '200', WS_PUBLISH_PER_MINUTE: '5' });
   await relaxRateLimits(backends);
   api1 = await startTestApi(backends.env);
   api2 = await startTestApi(backends.env);
@@ -127,6 +127,25 @@ describe('WS /ws/realtime: tenant topics', () => {
     const refused = await asViewer.next((f) => f.type === 'error', 'the refusal');
     expect(refused.error_code).toBe('INSUFFICIENT_PERMISSIONS');
     asViewer.close();
+  });
+
+  it("counts a tenant's publishes across its sockets and API instances, and nobody else's", async () => {
+    const admin = await loginAdmin(api1.url);
+    const third = await onboardTenant(api1.url, admin, 'third');
+    const sockets = [await topics(api1.url, keyOf(third)), await topics(api2.url, keyOf(third))];
+    const minute = Math.floor(Date.now() / 60_000);
+    for (let i = 0; i < 12; i++) sockets[i % 2].send({ publish: { topic: 'chat', msg: i } });
+    const answers = () =>
+      sockets.flatMap((s) => s.frames.filter((f) => f.type === 'published' || f.type === 'error'));
+    await sockets[0].next(() => answers().length === 12, 'twelve answers');
+    const refused = answers().filter((f) => f.type === 'error');
+    expect(new Set(refused.map((f) => f.error_code))).toEqual(new Set(['RATE_LIMITED']));
+    // The budget is a fixed minute window in Redis: exact unless the sends straddled a minute boundary.
+    if (Math.floor(Date.now() / 60_000) === minute) expect(12 - refused.length).toBe(5);
+    const otherPublisher = await topics(api2.url, keyOf(other));
+    otherPublisher.send({ publish: { topic: 'chat', msg: 'unaffected' } });
+    await otherPublisher.next((f) => f.type === 'published', "the other tenant's publish");
+    for (const socket of [...sockets, otherPublisher]) socket.close();
   });
 
   it('feeds `audit` from the audit log and `telemetry` with live figures', async () => {

@@ -30,7 +30,7 @@ before(async () => {
   backends = await createTestBackends({
     WS_AUTH_TIMEOUT_MS: '300',
     WS_MAX_BUFFERED_BYTES: '65536',
-    WS_PUBLISH_PER_SECOND: '100000',
+    WS_PUBLISH_PER_MINUTE: '100000',
   });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
