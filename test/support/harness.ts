@@ -10,7 +10,6 @@ import type { Env } from '../../src/core/config/config.loader';
 import { dataSourceOptions } from '../../src/core/database/data-source.options';
 import type { DatabaseConfig } from '../../src/core/config/database.config';
 import { runMigrationsLocked } from '../../src/core/database/migrate';
-import { JobQueue } from '../../src/core/queue/job-queue.service';
 import { datasetRolePrefix } from '../../src/modules/data/dataset.repository';
 import { createApiApp } from '../../src/main';
 import { testDatabaseServerUrl, testRedisUrl } from './backends';
@@ -206,21 +205,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-/** Waits until no queue has waiting, active or delayed jobs. */
-export async function waitForQueuesToDrain(app: NestExpressApplication, timeoutMs = 30_000): Promise<void> {
-  const jobs = app.get(JobQueue);
-  await waitFor(
-    async () => {
-      const counts = await Promise.all(
-        jobs.allQueues().map((q) => q.getJobCounts('waiting', 'active', 'delayed')),
-      );
-      return counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0);
-    },
-    'queues to drain',
-    timeoutMs,
-  );
 }
 
 /** For suites that are not about rate limits: gives every plan a budget that polling cannot exhaust. */

@@ -80,10 +80,8 @@ export class MetricsService {
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
-        for (const queue of jobs.allQueues()) {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
-          for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
-        }
+        for (const [queue, counts] of Object.entries(await jobs.counts(...QUEUE_STATES)))
+          for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state]);
       },
     });
   }

@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { type JobsOptions, Queue } from 'bullmq';
+import { type JobsOptions, type JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisConfig } from '../config/redis.config';
 import {
@@ -60,6 +60,17 @@ export class JobQueue implements BeforeApplicationShutdown {
 
   allQueues(): Queue[] {
     return QUEUE_NAMES.map((name) => this.queue(name));
+  }
+
+  /** Jobs per queue in each of `states`, read from Redis now: `{engine: {waiting: 3, ...}, ...}`. */
+  async counts<S extends JobType>(...states: S[]): Promise<Record<string, Record<S, number>>> {
+    const entries = await Promise.all(
+      this.allQueues().map(async (queue) => {
+        const counts = await queue.getJobCounts(...states);
+        return [queue.name, Object.fromEntries(states.map((state) => [state, counts[state] ?? 0]))] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<string, Record<S, number>>;
   }
 
   // After workers drained (onModuleDestroy), before the shared Redis connection closes (onApplicationShutdown).

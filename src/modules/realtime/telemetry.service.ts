@@ -56,7 +56,7 @@ export class TelemetryService implements OnModuleDestroy {
     try {
       const [activity, queues] = await Promise.all([
         this.runs.activity(tenants, WINDOW_SECONDS),
-        this.queueDepths(),
+        this.jobs.counts('waiting', 'active', 'delayed'),
       ]);
       const ts = new Date().toISOString();
       for (const row of activity) {
@@ -78,19 +78,6 @@ export class TelemetryService implements OnModuleDestroy {
     } catch (error) {
       this.logger.warn(`telemetry skipped: ${(error as Error).message}`);
     }
-  }
-
-  private async queueDepths(): Promise<Record<string, { waiting: number; active: number; delayed: number }>> {
-    const depths: Record<string, { waiting: number; active: number; delayed: number }> = {};
-    for (const queue of this.jobs.allQueues()) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
-      depths[queue.name] = {
-        waiting: counts.waiting ?? 0,
-        active: counts.active ?? 0,
-        delayed: counts.delayed ?? 0,
-      };
-    }
-    return depths;
   }
 }
 
