@@ -1,14 +1,14 @@
 # Production image: API and worker from one image, chosen by the command (see docker-compose.yml).
-FROM node:lts-bookworm-slim AS build
+# The Node major matches package.json `engines` and CI (Node 24 LTS).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
-COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:lts-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { adminToken } from '../support/auth';
 import { testDatabaseServerUrl } from '../support/backends';
@@ -16,12 +15,12 @@ import {
 let backends: TestBackends;
 let api: RunningApi;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

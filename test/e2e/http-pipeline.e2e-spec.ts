@@ -1,17 +1,16 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EchoModule } from '../fixtures/echo.controller';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../support/harness';
 
 let backends: TestBackends;
 let api: RunningApi;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({ BODY_LIMIT: '1kb', CORS_ORIGINS: 'https://app.example.com' });
   api = await startTestApi(backends.env, { imports: [EchoModule] });
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { JobQueue } from '../../src/core/queue/job-queue.service';
@@ -22,13 +21,13 @@ let backends: TestBackends;
 let api: RunningApi;
 let redis: Redis;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({ WORKER_SHUTDOWN_GRACE_MS: '20000' });
   api = await startTestApi(backends.env, { extraJobs: FIXTURE_JOBS });
   redis = new Redis(testRedisUrl());
 });
 
-after(async () => {
+afterAll(async () => {
   redis?.disconnect();
   await api?.close();
   await backends?.cleanup();

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { expect } from 'expect';
+import { expect } from '@jest/globals';
 import { call, type OnboardedTenant } from './auth';
 import { waitFor } from './harness';
 

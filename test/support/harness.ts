@@ -12,6 +12,7 @@ import type { DatabaseConfig } from '../../src/core/config/database.config';
 import { runMigrationsLocked } from '../../src/core/database/migrate';
 import { datasetRolePrefix } from '../../src/modules/data/dataset.repository';
 import { createApiApp } from '../../src/main';
+import { startWorker } from '../../src/worker';
 import { testDatabaseServerUrl, testRedisUrl } from './backends';
 
 /**
@@ -113,6 +114,15 @@ export async function startTestApi(env: Env, options: Omit<AppOptions, 'env'> = 
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/**
+ * Runs a worker inside the test process (same code as `node dist/worker.js`, minus the process). For suites about
+ * what the worker does rather than about the process boundary (kill -9, signals), so its code counts in coverage.
+ */
+export async function startInProcessWorker(env: Env): Promise<{ stop(): Promise<void> }> {
+  const app = await startWorker({ env });
+  return { stop: () => app.close() };
 }
 
 export interface WorkerProcess {

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { CONFIG_CLASSES, loadAllConfig } from './config.module';
 import { AppConfig } from './app.config';
 import { ConfigError, loadConfig } from './config.loader';

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { requestContext } from '../tenancy/request-context';
 import { createLogger } from './logger';

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { EngineConfig } from '../../core/config/engine.config';
 import { HttpRequestExecutor } from './executors/http-request.executor';
 import { PermanentStepError, type StepContext } from './executors/step-executor';
@@ -58,7 +57,7 @@ describe('SSRF guard', () => {
 describe('http.request executor', () => {
   let server: Server;
   let port: number;
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/redirect')
         return void res.writeHead(302, { location: `http://localhost:${port}/ok` }).end();
@@ -69,7 +68,7 @@ describe('http.request executor', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const context = (url: string): StepContext => ({
     tenantId: 't',

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import type { RunEventResponse } from '../runs/dto/run.dto';
 import type { RunSnapshot } from '../runs/runs.service';
 import { RunStream, type RunStreamSource, toStreamEvent } from './run-stream';

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { signatureProblem, signWebhook } from './webhook-signature';
 
 const body = Buffer.from('{"a":1}');

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import type { WorkflowDefinition, WorkflowNode, WorkflowStatus } from './entities/workflow.entity';
 import { MAX_NODES, validateWorkflow } from './workflow-validator';
 

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { findFreePort } from '../../../src/core/net/free-port';
 import { adminToken, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import {
@@ -14,29 +13,28 @@ import {
 import {
   createTestBackends,
   type RunningApi,
-  spawnWorker,
+  startInProcessWorker,
   startTestApi,
   type TestBackends,
-  type WorkerProcess,
   relaxRateLimits,
 } from '../../support/harness';
 
 let backends: TestBackends;
 let api: RunningApi;
-let worker: WorkerProcess;
+let worker: { stop(): Promise<void> };
 let acme: OnboardedTenant;
 let metricsPort: number;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1' });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
   metricsPort = await findFreePort(19464);
-  worker = await spawnWorker({ ...backends.env, WORKER_METRICS_PORT: String(metricsPort) });
+  worker = await startInProcessWorker({ ...backends.env, WORKER_METRICS_PORT: String(metricsPort) });
   acme = await onboardTenant(api.url, await loginAdmin(api.url), 'acme');
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   await api?.close();
   await backends?.cleanup();

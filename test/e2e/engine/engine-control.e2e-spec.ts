@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import {
@@ -17,32 +16,31 @@ import {
   createTestBackends,
   relaxRateLimits,
   type RunningApi,
-  spawnWorker,
+  startInProcessWorker,
   startTestApi,
   type TestBackends,
   waitFor,
-  type WorkerProcess,
 } from '../../support/harness';
 
 let backends: TestBackends;
 let api: RunningApi;
-let worker: WorkerProcess;
+let worker: { stop(): Promise<void> };
 let acme: OnboardedTenant;
 let other: OnboardedTenant;
 let server: Awaited<ReturnType<typeof recordingServer>>;
 
-before(async () => {
+beforeAll(async () => {
   server = await recordingServer();
   backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1', ENGINE_BACKOFF_MS: '50' });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
-  worker = await spawnWorker(backends.env);
+  worker = await startInProcessWorker(backends.env);
   const admin = await loginAdmin(api.url);
   acme = await onboardTenant(api.url, admin, 'acme');
   other = await onboardTenant(api.url, admin, 'other');
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   await api?.close();
   await backends?.cleanup();

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { graph, publish, recordingServer, runOf, startRun, stepsOf } from '../../support/engine';
@@ -22,7 +21,7 @@ let server: Awaited<ReturnType<typeof recordingServer>>;
 let db: Client;
 const workers: WorkerProcess[] = [];
 
-before(async () => {
+beforeAll(async () => {
   server = await recordingServer();
   backends = await createTestBackends({
     HTTP_STEP_ALLOW_HOSTS: '127.0.0.1',
@@ -37,7 +36,7 @@ before(async () => {
   await db.connect();
 });
 
-after(async () => {
+afterAll(async () => {
   for (const worker of workers) await worker.stop('SIGKILL');
   await db?.end();
   await api?.close();

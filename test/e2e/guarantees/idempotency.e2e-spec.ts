@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { IDEMPOTENCY_LOCK, lockName } from '../../../src/core/http/idempotency/idempotency.repository';
 import { startWorker } from '../../../src/worker';
@@ -22,7 +21,7 @@ let acme: OnboardedTenant;
 let globex: OnboardedTenant;
 let db: Client;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   // Two API processes' worth of app on one database and one Redis.
   api1 = await startTestApi(backends.env, { imports: [CrashModule] });
@@ -36,7 +35,7 @@ before(async () => {
   await relaxRateLimits(backends);
 });
 
-after(async () => {
+afterAll(async () => {
   await db?.end();
   await api1?.close();
   await api2?.close();

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import {
@@ -23,7 +22,7 @@ let small: OnboardedTenant;
 let big: OnboardedTenant;
 let member: Credentials;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({ RATE_LIMIT_LOGIN_PER_MINUTE: '5' });
   api1 = await startTestApi(backends.env);
   api2 = await startTestApi(backends.env);
@@ -36,7 +35,7 @@ before(async () => {
   big = await onboardTenant(api1.url, admin, 'big', 'SCALE');
 });
 
-after(async () => {
+afterAll(async () => {
   await api1?.close();
   await api2?.close();
   await backends?.cleanup();

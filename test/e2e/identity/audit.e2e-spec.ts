@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { call, type Credentials, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../../support/harness';
@@ -10,7 +9,7 @@ let admin: Credentials;
 let acme: OnboardedTenant;
 let db: Client;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
   admin = await loginAdmin(api.url);
@@ -19,7 +18,7 @@ before(async () => {
   await db.connect();
 });
 
-after(async () => {
+afterAll(async () => {
   await db?.end();
   await api?.close();
   await backends?.cleanup();

@@ -1,7 +1,6 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import {
   apiKey,
@@ -27,7 +26,7 @@ let admin: Credentials;
 let acme: OnboardedTenant;
 let db: Client;
 
-before(async () => {
+beforeAll(async () => {
   // A stand-in IdP: serves its public keys as a JWKS on loopback.
   const keys = [
     { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
@@ -50,7 +49,7 @@ before(async () => {
   await db.connect();
 });
 
-after(async () => {
+afterAll(async () => {
   await db?.end();
   await api?.close();
   await backends?.cleanup();

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { call, type Credentials, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../../support/harness';
@@ -11,7 +10,7 @@ let admin: Credentials;
 let db: Client;
 let acme: OnboardedTenant;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
   admin = await loginAdmin(api.url);
@@ -21,7 +20,7 @@ before(async () => {
   await onboardTenant(api.url, admin, 'globex');
 });
 
-after(async () => {
+afterAll(async () => {
   await db?.end();
   await api?.close();
   await backends?.cleanup();

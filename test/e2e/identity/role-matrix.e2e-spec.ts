@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiKey, bearer, call, type Credentials, loginAdmin, onboardTenant } from '../../support/auth';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../../support/harness';
 
@@ -11,7 +10,7 @@ let api: RunningApi;
 const creds: Partial<Record<Caller, Credentials>> = {};
 let serial = 0;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
   creds.admin = await loginAdmin(api.url);
@@ -31,7 +30,7 @@ before(async () => {
   creds.other = other.ownerKey;
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call, type Credentials, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../../support/harness';
 
@@ -8,14 +7,14 @@ let api: RunningApi;
 let admin: Credentials;
 let starter: OnboardedTenant;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
   admin = await loginAdmin(api.url);
   starter = await onboardTenant(api.url, admin, 'tiny', 'STARTER');
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

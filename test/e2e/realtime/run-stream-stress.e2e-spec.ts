@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { eventsOf, graph, publish, runOf, startRun, stepsOf, waitForStatus } from '../../support/engine';
 import {
@@ -18,7 +17,7 @@ let apis: RunningApi[];
 let worker: WorkerProcess;
 let acme: OnboardedTenant;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   await relaxRateLimits(backends);
   apis = [await startTestApi(backends.env), await startTestApi(backends.env)];
@@ -26,7 +25,7 @@ before(async () => {
   acme = await onboardTenant(apis[0].url, await loginAdmin(apis[0].url), 'acme');
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   for (const api of apis ?? []) await api.close();
   await backends?.cleanup();

@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { eventsOf, graph, publish, runOf, startRun, stepsOf, waitForStatus } from '../../support/engine';
@@ -8,29 +7,28 @@ import {
   createTestBackends,
   relaxRateLimits,
   type RunningApi,
-  spawnWorker,
+  startInProcessWorker,
   startTestApi,
   type TestBackends,
-  type WorkerProcess,
 } from '../../support/harness';
 import { isTerminalEvent, keyOf, reconstruct, TestSocket, watchRun } from '../../support/ws';
 
 let backends: TestBackends;
 let api1: RunningApi;
 let api2: RunningApi;
-let worker: WorkerProcess;
+let worker: { stop(): Promise<void> };
 let acme: OnboardedTenant;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   await relaxRateLimits(backends);
   api1 = await startTestApi(backends.env);
   api2 = await startTestApi(backends.env);
-  worker = await spawnWorker(backends.env);
+  worker = await startInProcessWorker(backends.env);
   acme = await onboardTenant(api1.url, await loginAdmin(api1.url), 'acme');
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   await api1?.close();
   await api2?.close();

@@ -1,37 +1,35 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call, loginAdmin, onboardTenant, signToken, type OnboardedTenant } from '../../support/auth';
 import { graph, publish, startRun, waitForStatus } from '../../support/engine';
 import {
   createTestBackends,
   relaxRateLimits,
   type RunningApi,
-  spawnWorker,
+  startInProcessWorker,
   startTestApi,
   type TestBackends,
-  type WorkerProcess,
 } from '../../support/harness';
 import { type Frame, keyOf, TestSocket } from '../../support/ws';
 
 let backends: TestBackends;
 let api1: RunningApi;
 let api2: RunningApi;
-let worker: WorkerProcess;
+let worker: { stop(): Promise<void> };
 let acme: OnboardedTenant;
 let other: OnboardedTenant;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({ TELEMETRY_INTERVAL_MS: '200', WS_PUBLISH_PER_MINUTE: '5' });
   await relaxRateLimits(backends);
   api1 = await startTestApi(backends.env);
   api2 = await startTestApi(backends.env);
-  worker = await spawnWorker(backends.env);
+  worker = await startInProcessWorker(backends.env);
   const admin = await loginAdmin(api1.url);
   acme = await onboardTenant(api1.url, admin, 'acme');
   other = await onboardTenant(api1.url, admin, 'other');
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   await api1?.close();
   await api2?.close();

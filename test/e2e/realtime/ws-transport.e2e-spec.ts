@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
 import {
   adminToken,
@@ -26,7 +25,7 @@ let acme: OnboardedTenant;
 let other: OnboardedTenant;
 let acmeRun: string;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends({
     WS_AUTH_TIMEOUT_MS: '300',
     WS_MAX_BUFFERED_BYTES: '65536',
@@ -42,7 +41,7 @@ before(async () => {
   acmeRun = (await startRun(api.url, acme, workflowId)).body.id as string;
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

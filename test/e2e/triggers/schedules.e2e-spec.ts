@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { graph, publish } from '../../support/engine';
@@ -20,7 +19,7 @@ let acme: OnboardedTenant;
 let db: Client;
 let workflowId: string;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
@@ -40,7 +39,7 @@ before(async () => {
   await db.connect();
 });
 
-after(async () => {
+afterAll(async () => {
   await db?.end();
   await api?.close();
   await backends?.cleanup();

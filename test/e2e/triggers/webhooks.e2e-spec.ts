@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { signWebhook } from '../../../src/modules/triggers/webhook-signature';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
@@ -8,25 +7,24 @@ import {
   createTestBackends,
   relaxRateLimits,
   type RunningApi,
-  spawnWorker,
+  startInProcessWorker,
   startTestApi,
   type TestBackends,
-  type WorkerProcess,
 } from '../../support/harness';
 
 let backends: TestBackends;
 let api: RunningApi;
-let worker: WorkerProcess;
+let worker: { stop(): Promise<void> };
 let acme: OnboardedTenant;
 let other: OnboardedTenant;
 let workflowId: string;
 let secret: string;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
-  worker = await spawnWorker(backends.env);
+  worker = await startInProcessWorker(backends.env);
   const admin = await loginAdmin(api.url);
   acme = await onboardTenant(api.url, admin, 'acme');
   other = await onboardTenant(api.url, admin, 'other');
@@ -47,7 +45,7 @@ before(async () => {
   secret = rotated.body.secret as string;
 });
 
-after(async () => {
+afterAll(async () => {
   await worker?.stop();
   await api?.close();
   await backends?.cleanup();

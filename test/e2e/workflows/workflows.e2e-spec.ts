@@ -1,5 +1,4 @@
-import { after, before, describe, it } from 'node:test';
-import { expect } from 'expect';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EXAMPLE_DEFINITION } from '../../../src/modules/workflows/dto/workflow.dto';
 import {
   apiKey,
@@ -17,7 +16,7 @@ let acme: OnboardedTenant;
 let other: OnboardedTenant;
 let viewer: Credentials;
 
-before(async () => {
+beforeAll(async () => {
   backends = await createTestBackends();
   api = await startTestApi(backends.env);
   const admin = await loginAdmin(api.url);
@@ -30,7 +29,7 @@ before(async () => {
   viewer = apiKey(key.body.api_key as string);
 });
 
-after(async () => {
+afterAll(async () => {
   await api?.close();
   await backends?.cleanup();
 });

@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { MIGRATIONS } from './index';
 
 describe('migration list', () => {
