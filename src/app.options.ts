@@ -1,4 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import type { Env } from './core/config/config.loader';
 import type { JobCatalog } from './core/queue/job-catalog';
 
@@ -7,4 +8,6 @@ export interface AppOptions {
   env?: Env;
   extraJobs?: JobCatalog;
   imports?: Array<Type | DynamicModule>;
+  /** Where the JSON log lines go (default stdout). */
+  logDestination?: DestinationStream;
 }

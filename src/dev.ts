@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ALL_CONFIG_CLASSES, loadAllConfig } from './core/config/config.module';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { type LocalRedis, startLocalRedis } from './core/queue/local-redis';
-import { startApi } from './main';
+import { startApi, startupBanner } from './main';
 import { runProcess } from './process';
 import { startWorker } from './worker';
 
@@ -19,6 +20,15 @@ runProcess(
   'dev',
   async () => {
     if (!process.env.JWT_SECRET) process.env.JWT_SECRET = localSecret('.data/jwt-secret');
+    // Every config problem at once, before anything is started (the servers started below stand in for unset URLs).
+    loadAllConfig(
+      {
+        ...process.env,
+        DATABASE_URL: process.env.DATABASE_URL || 'postgres://embedded',
+        REDIS_URL: process.env.REDIS_URL || 'redis://local',
+      },
+      ALL_CONFIG_CLASSES,
+    );
     if (!process.env.DATABASE_URL) {
       console.log('DATABASE_URL is unset: starting embedded PostgreSQL in .data/postgres ...');
       postgres = await startEmbeddedPostgres({ dataDir: '.data/postgres', database: 'conflux' });
@@ -32,10 +42,7 @@ runProcess(
     }
     const api = await startApi();
     const worker = await startWorker();
-    const url = (await api.getUrl()).replace(/\[::1?\]|0\.0\.0\.0|127\.0\.0\.1/, 'localhost');
-    console.log(
-      `\nConflux is running\n  API:        ${url}/api/v1\n  Swagger UI: ${url}/docs\n  Health:     ${url}/health\n`,
-    );
+    console.log(await startupBanner(api, 'Conflux is running'));
     return [worker, api];
   },
   async () => {

@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppOptions } from './app.options';
 import { AppConfig } from './core/config/app.config';
-import { loadConfig } from './core/config/config.loader';
+import { CONFIG_CLASSES, loadAllConfig } from './core/config/config.module';
 import { WorkerHost } from './core/queue/worker-host.service';
 import { createLogger, PinoLoggerService } from './core/logging/logger';
 import { runProcess } from './process';
@@ -12,7 +12,9 @@ import { WorkerModule } from './worker.module';
 /** Builds the worker, then starts consuming: only once every module is ready and the job registry checks out. */
 export async function startWorker(options: AppOptions = {}): Promise<INestApplicationContext> {
   const env = options.env ?? process.env;
-  const logger = createLogger(loadConfig(AppConfig, env).LOG_LEVEL);
+  // Every config problem in one message, before anything connects anywhere.
+  const config = loadAllConfig(env, CONFIG_CLASSES.worker).get(AppConfig) as AppConfig;
+  const logger = createLogger(config.LOG_LEVEL, options.logDestination);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...options, env }), {
     abortOnError: false,
     logger: new PinoLoggerService(logger),

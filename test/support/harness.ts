@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
@@ -120,8 +121,11 @@ export async function startTestApi(env: Env, options: Omit<AppOptions, 'env'> = 
  * Runs a worker inside the test process (same code as `node dist/worker.js`, minus the process). For suites about
  * what the worker does rather than about the process boundary (kill -9, signals), so its code counts in coverage.
  */
-export async function startInProcessWorker(env: Env): Promise<{ stop(): Promise<void> }> {
-  const app = await startWorker({ env });
+export async function startInProcessWorker(
+  env: Env,
+  options: Omit<AppOptions, 'env'> = {},
+): Promise<{ stop(): Promise<void> }> {
+  const app = await startWorker({ ...options, env });
   return { stop: () => app.close() };
 }
 
@@ -226,4 +230,17 @@ export async function relaxRateLimits(backends: TestBackends): Promise<void> {
   } finally {
     await db.end();
   }
+}
+
+/** A log destination that keeps every JSON line, for suites that assert what operators see in the logs. */
+export function captureLogs(): { lines: Array<Record<string, unknown>>; destination: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, destination };
 }

@@ -1,10 +1,11 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { StartupError } from '../startup-error';
 
 export type Env = Record<string, string | undefined>;
 
 /** Thrown at start-up; its message names every bad variable so the operator can fix them in one go. */
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';

@@ -16,6 +16,9 @@ export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
   worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig],
 };
 
+/** Every class any process reads (what `npm start`, running both, checks before it starts anything). */
+export const ALL_CONFIG_CLASSES: ConfigClass[] = [...new Set(Object.values(CONFIG_CLASSES).flat())];
+
 /**
  * Validates every concern at once, so a misconfigured process names all of its problems before it starts.
  */

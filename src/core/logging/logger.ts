@@ -20,12 +20,24 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/** Nest's start-up chatter (a line per module, route and gateway): useful when debugging, noise otherwise. */
+const FRAMEWORK_BOOT_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+  'WebSocketsController',
+]);
+
 /** Nest's logger interface over pino, so framework messages are JSON lines like ours. */
 export class PinoLoggerService implements LoggerService {
   constructor(readonly pino: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest.at(-1);
+    const boot = typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context);
+    this.write(boot ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);
@@ -51,8 +63,16 @@ export class PinoLoggerService implements LoggerService {
       this.pino[level]({ context, err: message }, message.message);
     } else if (typeof message === 'string') {
       this.pino[level]({ context, stack }, message);
+    } else if (isStructured(message)) {
+      // A structured line (`logger.warn({ msg, run_id, ... })`): its fields at the top level, queryable.
+      const { msg, ...fields } = message;
+      this.pino[level]({ context, ...fields }, msg);
     } else {
       this.pino[level]({ context, data: message });
     }
   }
+}
+
+function isStructured(message: unknown): message is { msg: string } & Record<string, unknown> {
+  return typeof message === 'object' && message !== null && typeof (message as { msg?: unknown }).msg === 'string';
 }

@@ -3,6 +3,7 @@ import { EngineConfig } from '../../core/config/engine.config';
 import { Transactions } from '../../core/database/transaction';
 import { type DomainEvent, EventPublisher } from '../../core/events/event-publisher';
 import { AppException } from '../../core/http/app.exception';
+import { currentRequestId } from '../../core/tenancy/request-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import type { RunEventEntity } from '../runs/entities/run-event.entity';
@@ -40,7 +41,19 @@ class Effects {
   /** Counted after commit, so a rolled-back transition counts nothing. */
   readonly started: string[] = [];
   readonly finished: string[] = [];
+  /** Log lines for operators, written after commit like the metrics. */
+  readonly logs: Array<{ level: 'info' | 'warn'; line: Record<string, unknown> }> = [];
 }
+
+/** The run events that get a log line of their own: a run's start and end, a step's failure or retry. */
+const LOGGED_EVENTS: Record<string, { level: 'info' | 'warn'; msg: string }> = {
+  'run.created': { level: 'info', msg: 'run started' },
+  'run.completed': { level: 'info', msg: 'run finished' },
+  'run.failed': { level: 'warn', msg: 'run finished' },
+  'run.cancelled': { level: 'info', msg: 'run finished' },
+  'step.retrying': { level: 'warn', msg: 'step failed, retrying' },
+  'step.failed': { level: 'warn', msg: 'step failed' },
+};
 
 export interface StartRun {
   tenantId: string;
@@ -48,7 +61,7 @@ export interface StartRun {
   input: unknown;
   triggerType: string;
   idempotencyKey?: string;
-  parent?: { runId: string; stepId: string };
+  parent?: { runId: string; stepId: string; requestId: string | null };
 }
 
 export const jobIdOf = (job: { runId: string; stepId: string; attempt: number; kind: string }) =>
@@ -101,6 +114,7 @@ export class EngineService {
         idempotency_key: params.idempotencyKey ?? null,
         parent_run_id: params.parent?.runId ?? null,
         parent_step_id: params.parent?.stepId ?? null,
+        request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
       });
       if (!run) {
         // A concurrent start with the same key committed first.
@@ -494,7 +508,7 @@ export class EngineService {
         input,
         triggerType: 'workflow',
         idempotencyKey: `call:${parent.id}:${step.step_id}:${step.attempt}`,
-        parent: { runId: parent.id, stepId: step.step_id },
+        parent: { runId: parent.id, stepId: step.step_id, requestId: parent.request_id },
       });
       // The child may have ended before this step was marked waiting.
       if (TERMINAL_RUN_STATUSES.includes(child.status)) await this.notifyParent(child.id);
@@ -578,6 +592,22 @@ export class EngineService {
       data,
       timestamp: event.timestamp.toISOString(),
     });
+    const logged = LOGGED_EVENTS[type];
+    if (logged) {
+      effects.logs.push({
+        level: logged.level,
+        line: {
+          msg: logged.msg,
+          event: type,
+          run_id: run.id,
+          tenant_id: run.tenant_id,
+          workflow_id: run.workflow_id,
+          ...(stepId ? { step_id: stepId } : {}),
+          ...data,
+          request_id: run.request_id,
+        },
+      });
+    }
     return event;
   }
 
@@ -585,6 +615,7 @@ export class EngineService {
   private async flush(effects: Effects): Promise<void> {
     for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
     for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
+    for (const { level, line } of effects.logs) this.logger[level === 'warn' ? 'warn' : 'log'](line);
     // Watchers' events go out first: they are committed facts, and the jobs do not wait on them.
     await Promise.all([
       this.publisher.publish(effects.events),

@@ -67,8 +67,8 @@ export class RunsRepository {
     >,
   ): Promise<RunEntity | undefined> {
     const rows = await this.tx.manager().query<RunEntity[]>(
-      `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
@@ -82,6 +82,7 @@ export class RunsRepository {
         run.idempotency_key,
         run.parent_run_id,
         run.parent_step_id,
+        run.request_id,
       ],
     );
     return rows[0] ? this.runs.create(rows[0]) : undefined;

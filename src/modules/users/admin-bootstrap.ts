@@ -3,10 +3,14 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { AuthConfig } from '../../core/config/auth.config';
 import { UsersService } from './users.service';
 
-/** On the API's first start: the platform admin from ADMIN_EMAIL / ADMIN_PASSWORD (or a generated password). */
+/**
+ * On the API's first start: the platform admin from ADMIN_EMAIL / ADMIN_PASSWORD (or a generated password, kept
+ * in `generated` for the process to print once, after its boot lines).
+ */
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminBootstrap');
+  generated?: { email: string; password: string };
 
   constructor(
     private readonly users: UsersService,
@@ -24,10 +28,6 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       });
     if (!created) return;
     this.logger.log(`created platform admin ${this.config.ADMIN_EMAIL}`);
-    if (!this.config.ADMIN_PASSWORD) {
-      console.log(
-        `\n  Platform admin: ${this.config.ADMIN_EMAIL}\n  Password:       ${password}\n  (shown once; set ADMIN_PASSWORD to choose it)\n`,
-      );
-    }
+    if (!this.config.ADMIN_PASSWORD) this.generated = { email: this.config.ADMIN_EMAIL, password };
   }
 }

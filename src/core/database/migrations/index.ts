@@ -4,6 +4,7 @@ import { Idempotency1763900000000 } from './1763900000000-idempotency';
 import { Workflows1764000000000 } from './1764000000000-workflows';
 import { Runs1764100000000 } from './1764100000000-runs';
 import { Triggers1764200000000 } from './1764200000000-triggers';
+import { RunRequestId1764250000000 } from './1764250000000-run-request-id';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -15,4 +16,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Workflows1764000000000,
   Runs1764100000000,
   Triggers1764200000000,
+  RunRequestId1764250000000,
 ];

@@ -47,6 +47,10 @@ export class RunEntity {
   @Column({ type: 'text', nullable: true })
   parent_step_id: string | null;
 
+  /** The X-Request-ID of the call that started the run (a sub-workflow inherits its parent's), for the logs. */
+  @Column({ type: 'text', nullable: true })
+  request_id: string | null;
+
   /** The last event seq handed out; bumped under the run's row lock, so seqs are gap-free. */
   @Column({ type: 'integer', default: 0 })
   next_seq: number;

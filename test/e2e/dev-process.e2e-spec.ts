@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { findFreePort } from '../../src/core/net/free-port';
+import { createTestBackends, type TestBackends, waitFor } from '../support/harness';
+
+// `npm start` is `nest build && exec node dist/dev.js`: the shell hands its pid to node, so npm's signals reach
+// the dev process itself. These tests run src/dev.ts the same way, as its own process in a scratch directory.
+const DEV = path.join(__dirname, '../../src/dev.ts');
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
+
+let backends: TestBackends;
+let cwd: string;
+
+beforeAll(async () => {
+  backends = await createTestBackends();
+});
+
+afterAll(async () => {
+  await backends?.cleanup();
+});
+
+interface Dev {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+function startDev(env: Record<string, string | undefined>): Dev {
+  cwd = mkdtempSync(path.join(tmpdir(), 'conflux-dev-'));
+  return spawnDev(cwd, env);
+}
+
+function spawnDev(dir: string, env: Record<string, string | undefined>): Dev {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|REDIS_URL|ADMIN_|PORT$)/.test(key)),
+  );
+  const child = spawn(process.execPath, ['-r', TS_NODE, DEV], {
+    cwd: dir,
+    env: {
+      ...clean,
+      NODE_ENV: 'development',
+      TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => output.push(...chunk.toString().split('\n'));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+const isJson = (line: string) => line.startsWith('{');
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket.destroy() && true));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start (the dev process)', () => {
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('names every configuration problem at once and starts nothing', async () => {
+    const dev = startDev({ PORT: 'eighty', WORKER_CONCURRENCY: '0', JWT_EXPIRES_IN_SECONDS: '1' });
+    expect(await dev.exited).toBe(1);
+    const text = dev.output.join('\n');
+    for (const variable of ['PORT ("eighty")', 'WORKER_CONCURRENCY ("0")', 'JWT_EXPIRES_IN_SECONDS ("1")'])
+      expect(text).toContain(variable);
+    expect(text).toContain('conflux dev: failed to start');
+    expect(existsSync(path.join(cwd, '.data/postgres'))).toBe(false);
+    expect(text).not.toContain('starting embedded PostgreSQL');
+  });
+
+  it('prints the banner and the one-time admin password last, and stops what it started on SIGTERM', async () => {
+    const port = await findFreePort(23000);
+    const dev = startDev({ DATABASE_URL: backends.databaseUrl, PORT: String(port), LOG_LEVEL: 'info' });
+    try {
+      await waitFor(() => dev.output.some((line) => line.includes('(shown once')), 'the banner', 60_000);
+      const lines = dev.output.filter((line) => line.trim() !== '');
+      const lastJson = lines.findLastIndex(isJson);
+      const banner = lines.findIndex((line) => line === 'Conflux is running');
+      expect(banner).toBeGreaterThan(lastJson);
+      expect(lines.slice(banner)).toEqual([
+        'Conflux is running',
+        `  API:        http://localhost:${port}/api/v1`,
+        `  Swagger UI: http://localhost:${port}/docs`,
+        `  Health:     http://localhost:${port}/health`,
+        '  Platform admin: admin@conflux.local',
+        expect.stringMatching(/^ {2}Password: {7}\S{16}$/),
+        '  (shown once; set ADMIN_PASSWORD to choose it)',
+      ]);
+      // Nest's module-by-module and route-by-route boot lines are debug, not info.
+      expect(lines.filter(isJson).some((line) => line.includes('"context":"InstanceLoader"'))).toBe(false);
+
+      const redisPort = Number(
+        /127\.0\.0\.1:(\d+)/.exec(lines.find((l) => l.includes('redis-server at')) ?? '')?.[1],
+      );
+      expect(await listening(redisPort)).toBe(true);
+      dev.child.kill('SIGTERM');
+      expect(await dev.exited).toBe(0);
+      expect(await listening(port)).toBe(false);
+      expect(await listening(redisPort)).toBe(false);
+    } finally {
+      dev.child.kill('SIGKILL');
+    }
+  });
+
+  it('says which process holds the embedded PostgreSQL data directory', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'conflux-dev-'));
+    try {
+      mkdirSync(path.join(dir, '.data/postgres'), { recursive: true });
+      writeFileSync(path.join(dir, '.data/postgres/PG_VERSION'), '18\n');
+      // A live process in the lock file, as a dev process killed with -9 leaves its PostgreSQL behind.
+      writeFileSync(path.join(dir, '.data/postgres/postmaster.pid'), `${process.pid}\n${dir}\n`);
+      const dev = spawnDev(dir, {});
+      expect(await dev.exited).toBe(1);
+      const text = dev.output.join('\n');
+      expect(text).toContain(`PostgreSQL (pid ${process.pid}) from an earlier run still holds`);
+      expect(text).toContain(`kill ${process.pid}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the port when the API port is taken', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const dev = startDev({
+        DATABASE_URL: backends.databaseUrl,
+        REDIS_URL: backends.env.REDIS_URL,
+        PORT: String(port),
+      });
+      expect(await dev.exited).toBe(1);
+      expect(dev.output.join('\n')).toContain(`PORT ${port} on 0.0.0.0 is already in use`);
+    } finally {
+      taken.close();
+    }
+  });
+});
