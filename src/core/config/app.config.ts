@@ -5,26 +5,31 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** The HTTP process and logging. */
 export class AppConfig {
+  /** `development`, `test` or `production` (production refuses development-only settings). */
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
+  /** The API's HTTP port. */
   @IsInt()
   @Min(0)
   @Max(65535)
   PORT: number = 3000;
 
+  /** The API's bind address. */
   @IsString()
   HOST: string = '0.0.0.0';
 
-  /** A body-parser size such as `2mb`, `512kb` or a number of bytes. */
+  /** Largest JSON body (`413 PAYLOAD_TOO_LARGE` above it): `2mb`, `512kb` or a number of bytes. */
   @Matches(/^\d+(b|kb|mb|gb)?$/i, { message: 'must be a size such as 2mb, 512kb or 1048576' })
   BODY_LIMIT: string = '2mb';
 
+  /** Extra allowed CORS origins, comma-separated (`http://localhost:5173` is always allowed). */
   @IsArray()
   @IsString({ each: true })
   @EnvList()
   CORS_ORIGINS: string[] = [];
 
+  /** `fatal`, `error`, `warn`, `info`, `debug` (adds Nest's boot lines), `trace` or `silent`. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

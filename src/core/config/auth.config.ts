@@ -2,7 +2,10 @@ import { IsBoolean, IsEmail, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLe
 import { EnvBoolean } from './config.loader';
 
 export class AuthConfig {
-  /** Signs Conflux's own tokens (login) and verifies HS256 tokens, Conflux's and an external IdP's. */
+  /**
+   * Signs Conflux's own tokens (login) and verifies HS256 tokens, Conflux's and an external IdP's; required, at
+   * least 32 characters (`npm start` generates one into `.data/jwt-secret`).
+   */
   @IsString({ message: 'is required: at least 32 random characters (`npm start` generates one)' })
   @MinLength(32)
   JWT_SECRET: string;
@@ -22,6 +25,7 @@ export class AuthConfig {
   @IsString()
   JWT_AUDIENCE?: string;
 
+  /** Lifetime of the tokens `POST /auth/login` issues. */
   @IsInt()
   @Min(60)
   @Max(86_400)

@@ -4,6 +4,7 @@ import { EnvList } from './config.loader';
 
 /** Redis, BullMQ and the worker process. */
 export class RedisConfig {
+  /** `redis://host:6379` or `rediss://…`; required (`npm start` starts a local `redis-server` when unset). */
   @IsString({ message: 'is required (or use `npm start`, which starts a local redis-server)' })
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL: string;
@@ -12,12 +13,13 @@ export class RedisConfig {
   @Matches(/^[a-zA-Z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ . or -' })
   QUEUE_PREFIX: string = 'conflux';
 
-  /** The queues this worker process consumes; all of them by default. */
+  /** The queues this worker process consumes, comma-separated: `engine`, `triggers`, `maintenance`. */
   @IsArray()
   @IsIn(QUEUE_NAMES, { each: true })
   @EnvList()
   WORKER_QUEUES: string[] = [...QUEUE_NAMES];
 
+  /** Jobs per queue one worker process runs at once. */
   @IsInt()
   @Min(1)
   WORKER_CONCURRENCY: number = 10;
