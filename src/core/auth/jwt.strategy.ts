@@ -6,12 +6,14 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthConfig } from '../config/auth.config';
 import { InvalidTokenException } from './auth.exceptions';
 import { isTenantRole, type Principal, TENANT_ID_PATTERN } from './principal';
+import { TenantDirectory } from './tenant-directory';
 import { CONFLUX_ISSUER } from './token.service';
 
 const ASYMMETRIC = ['RS256', 'ES256'];
 
 interface Claims {
   sub?: string;
+  exp?: number;
   iss?: string;
   role?: unknown;
   tenant_id?: unknown;
@@ -26,7 +28,10 @@ interface Claims {
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(config: AuthConfig) {
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly tenants: TenantDirectory,
+  ) {
     const jwks = config.JWT_JWKS_URL
       ? new JwksClient({
           jwksUri: config.JWT_JWKS_URL,
@@ -40,7 +45,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       algorithms: ['HS256', ...(jwks ? ASYMMETRIC : [])] as jwt.Algorithm[],
       ...(config.JWT_ISSUER ? { issuer: [config.JWT_ISSUER, CONFLUX_ISSUER] } : {}),
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
-      jsonWebTokenOptions: { clockTolerance: 5 },
+      jsonWebTokenOptions: {
+        clockTolerance: 5,
+        ...(config.JWT_MAX_AGE_SECONDS ? { maxAge: config.JWT_MAX_AGE_SECONDS } : {}),
+      },
       secretOrKeyProvider: (_req: unknown, raw: string, done: (err: Error | null, key?: string) => void) => {
         const header = jwt.decode(raw, { complete: true })?.header;
         if (header?.alg === 'HS256') return done(null, config.JWT_SECRET);
@@ -56,8 +64,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(claims: Claims): Principal {
-    return principalFromClaims(claims);
+  /** Refuses what would otherwise be accepted forever or fail later: no expiry, a tenant that does not exist. */
+  async validate(claims: Claims): Promise<Principal> {
+    if (claims.exp === undefined && !this.config.JWT_MAX_AGE_SECONDS) {
+      throw new InvalidTokenException(
+        'the token has no expiry (exp); set JWT_MAX_AGE_SECONDS to accept such tokens by age',
+      );
+    }
+    const principal = principalFromClaims(claims);
+    if (principal.tenant_id && !(await this.tenants.exists(principal.tenant_id))) {
+      throw new InvalidTokenException(
+        `the token names tenant '${principal.tenant_id}', which does not exist`,
+      );
+    }
+    return principal;
   }
 }
 

@@ -31,6 +31,15 @@ export class AuthConfig {
   @Max(86_400)
   JWT_EXPIRES_IN_SECONDS: number = 3600;
 
+  /**
+   * Accept tokens without `exp` (some IdPs issue them) when their `iat` is at most this many seconds old; unset,
+   * a token without `exp` is refused (401).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  JWT_MAX_AGE_SECONDS?: number;
+
   /** Development only: every request acts as a platform admin. Refused when NODE_ENV=production. */
   @IsBoolean()
   @EnvBoolean()

@@ -1,4 +1,5 @@
 import { json, type NextFunction, type Request, type Response } from 'express';
+import { bodyBudgetProblem } from './body-budget';
 import { errorEnvelope, sendError } from './error-envelope';
 import { requestIdOf } from './request-id';
 
@@ -12,8 +13,11 @@ interface BodyParserError extends Error {
   limit?: number;
 }
 
-/** JSON parsing whose failures answer in the SPEC's envelope: 400 MALFORMED_JSON, 413 PAYLOAD_TOO_LARGE. */
-export function jsonBody(limit: string) {
+/**
+ * JSON parsing whose failures answer in the SPEC's envelope: 400 MALFORMED_JSON, 413 PAYLOAD_TOO_LARGE, and
+ * 400 VALIDATION_ERROR for a body over the shape budget (depth, keys, items, unpaired surrogates).
+ */
+export function jsonBody(limit: string, streamedPaths: string[] = []) {
   // The exact bytes are kept for signature checks (webhooks sign the raw body, not its parse).
   const parse = json({
     limit,
@@ -23,10 +27,16 @@ export function jsonBody(limit: string) {
     },
   });
   return (req: Request, res: Response, next: NextFunction): void => {
+    // Routes that stream their own body (signed uploads of any type and size) are not parsed here.
+    if (streamedPaths.some((prefix) => req.path.startsWith(prefix))) return next();
     parse(req, res, (error?: unknown) => {
-      if (!error) return next();
-      const err = error as BodyParserError;
       const requestId = requestIdOf(req);
+      if (!error) {
+        const problem = bodyBudgetProblem(req.body);
+        if (!problem) return next();
+        return sendError(res, 400, errorEnvelope(400, 'VALIDATION_ERROR', problem, requestId));
+      }
+      const err = error as BodyParserError;
       if (err.type === 'entity.too.large') {
         return sendError(
           res,

@@ -36,14 +36,20 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/** An error body names at most this many fields (and says how many more there were). */
+export const MAX_REPORTED_FIELDS = 20;
+
 export function validationException(errors: ValidationError[]): ValidationFailedException {
-  const fields = flattenValidationErrors(errors);
-  const shape = fields.some((f) => Object.keys(f.constraints).some((c) => SHAPE_CONSTRAINTS.has(c)));
-  const message = fields.flatMap((f) => Object.values(f.constraints)).join('; ');
+  const all = flattenValidationErrors(errors);
+  const fields = all.slice(0, MAX_REPORTED_FIELDS);
+  const shape = all.some((f) => Object.keys(f.constraints).some((c) => SHAPE_CONSTRAINTS.has(c)));
+  const more = all.length - fields.length;
+  const message =
+    fields.flatMap((f) => Object.values(f.constraints)).join('; ') + (more > 0 ? `; and ${more} more` : '');
   return new ValidationFailedException(
     shape ? HttpStatus.UNPROCESSABLE_ENTITY : HttpStatus.BAD_REQUEST,
     message || 'Validation failed',
-    { fields },
+    more > 0 ? { fields, more_fields: more } : { fields },
   );
 }
 

@@ -34,7 +34,7 @@ export class ApiKeysController {
   /** Issues a key; `api_key` is in this response only. */
   @Post()
   @Auth({ role: 'owner' })
-  @Idempotent()
+  @Idempotent({ secrets: ['api_key'] })
   create(
     @CurrentPrincipal() principal: Principal,
     @Query() query: TenantScopedQuery,

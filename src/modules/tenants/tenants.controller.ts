@@ -21,12 +21,14 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   /**
-   * Creates a tenant with its owner, an owner API key (returned once), its dataset (schema, restricted role,
-   * tables) and a dry run through that role: all or nothing.
+   * Creates a tenant with its owner and an owner API key (returned once).
+   *
+   * @remarks
+   * Also its dataset (schema, restricted role, tables) and a dry run through that role: all or nothing.
    */
   @Post('onboard')
   @Auth({ role: 'admin' })
-  @Idempotent()
+  @Idempotent({ secrets: ['api_key', 'admin_password'] })
   onboard(@Body() body: OnboardTenantDto): Promise<OnboardTenantResponse> {
     return this.tenants.onboard(body);
   }
@@ -38,6 +40,7 @@ export class TenantsController {
     return this.tenants.list(principal, query.offset, query.limit);
   }
 
+  /** One tenant: a tenant principal may read only its own (403 TENANT_MISMATCH). */
   @Get(':id')
   @Auth({ role: 'viewer' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantResponse> {

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { TenantDirectory } from '../../core/auth/tenant-directory';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { DataModule } from '../data/data.module';
@@ -9,10 +10,17 @@ import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
+/** Global so the auth core's JWT strategy finds its `TenantDirectory`. */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity, PlanEntity]), UsersModule, DataModule],
   controllers: [TenantsController],
-  providers: [TenantsRepository, TenantsService, { provide: TenantLimits, useExisting: TenantsService }],
-  exports: [TenantLimits],
+  providers: [
+    TenantsRepository,
+    TenantsService,
+    { provide: TenantLimits, useExisting: TenantsService },
+    { provide: TenantDirectory, useExisting: TenantsService },
+  ],
+  exports: [TenantLimits, TenantDirectory],
 })
 export class TenantsModule {}

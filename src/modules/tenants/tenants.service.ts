@@ -28,6 +28,8 @@ import { type TenantChanges, TenantsRepository } from './tenants.repository';
 
 @Injectable()
 export class TenantsService extends TenantLimits {
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly repository: TenantsRepository,
     private readonly users: UsersService,
@@ -37,6 +39,14 @@ export class TenantsService extends TenantLimits {
     private readonly tx: Transactions,
   ) {
     super();
+  }
+
+  /** The auth guard asks for every JWT naming a tenant; tenants are never deleted, so a yes is kept. */
+  async exists(tenantId: string): Promise<boolean> {
+    if (this.known.has(tenantId)) return true;
+    const found = (await this.repository.findById(tenantId)) !== null;
+    if (found && this.known.size < 100_000) this.known.add(tenantId);
+    return found;
   }
 
   /** The request budget of the tenant's plan (the rate limiter asks). */

@@ -1,14 +1,31 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types';
 import addFormats from 'ajv-formats';
 import jsonata from 'jsonata';
+import { RE2JS } from 're2js';
 import type { WorkflowDefinition, WorkflowStatus } from './entities/workflow.entity';
 import { isTrigger, STEPS_BY_TYPE } from './steps';
 
 export const MAX_NODES = 500;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+/**
+ * Tenants write `input_schema`s, so their `pattern`s and `patternProperties` run on RE2 (linear in the input),
+ * never on the backtracking RegExp: `^(a+)+$` against 32 `a`s and a `!` cannot freeze the API. A pattern RE2
+ * does not support (backreferences, lookaround) fails to compile, which publishing reports.
+ */
+const re2: RegExpEngine = Object.assign(
+  (pattern: string, flags: string) => {
+    const re = RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+    return { test: (text: string) => re.matcher(text).find() };
+  },
+  { code: 're2js' },
+);
+const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: re2 } });
 addFormats(ajv);
 const compiled = new Map<string, ValidateFunction>();
+/** Compiled input schemas by their JSON, bounded: ajv would otherwise keep every schema object it saw. */
+const inputValidators = new Map<string, ValidateFunction>();
+const MAX_INPUT_VALIDATORS = 500;
 
 function configValidator(type: string, schema: Record<string, unknown>): ValidateFunction {
   let validate = compiled.get(type);
@@ -230,6 +247,14 @@ function reachableFrom(start: string, edges: Array<{ source: string; target: str
 /** Validates run input against a workflow's input_schema; the problems, empty when it conforms. */
 export function inputErrors(inputSchema: Record<string, unknown> | null, input: unknown): string[] {
   if (!inputSchema) return [];
-  const validate = ajv.compile(inputSchema);
+  const key = JSON.stringify(inputSchema);
+  let validate = inputValidators.get(key);
+  if (!validate) {
+    validate = ajv.compile(inputSchema);
+    ajv.removeSchema(inputSchema);
+    if (inputValidators.size >= MAX_INPUT_VALIDATORS)
+      inputValidators.delete(inputValidators.keys().next().value as string);
+    inputValidators.set(key, validate);
+  }
   return validate(input) ? [] : describeAjv(validate.errors, 'input');
 }

@@ -62,7 +62,15 @@ describe('idempotency keys', () => {
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     const created = responses.filter((r) => r.status === 201);
     expect(created.length).toBeGreaterThan(0);
-    for (const res of created) expect(res.body).toEqual(created[0].body);
+    // The key itself is shown once: to the request that created it, never to a replay.
+    const originals = created.filter((r) => r.headers.get('idempotent-replayed') === null);
+    expect(originals).toHaveLength(1);
+    expect(originals[0].body.api_key).toMatch(/^cfx_/);
+    const { api_key: plaintext, ...resource } = originals[0].body;
+    for (const res of created.filter((r) => r !== originals[0])) {
+      expect(res.body).toEqual(resource);
+      expect(res.headers.get('idempotent-secrets-withheld')).toBe('api_key');
+    }
     for (const res of responses.filter((r) => r.status === 409)) {
       expect(res.body.error_code).toBe('IDEMPOTENCY_IN_PROGRESS');
       expect(res.headers.get('retry-after')).toBe('1');
@@ -73,7 +81,12 @@ describe('idempotency keys', () => {
     const replay = await createKey(api2.url, acme, 'burst-1', 'burst');
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(replay.body).toEqual(created[0].body);
+    expect(replay.body).toEqual(resource);
+    const stored = await db.query<{ body: string }>(
+      'SELECT response_body::text AS body FROM idempotency_keys',
+    );
+    expect(stored.rows.length).toBeGreaterThan(0);
+    expect(stored.rows.some((row) => row.body.includes(plaintext as string))).toBe(false);
   });
 
   it('answers 409 IDEMPOTENCY_IN_PROGRESS with Retry-After while the first request holds the key', async () => {
@@ -108,6 +121,37 @@ describe('idempotency keys', () => {
     expect(b.headers.get('idempotent-replayed')).toBeNull();
     expect(b.body.id).not.toBe(a.body.id);
     expect(await keysNamed('shared')).toBe(2);
+  });
+
+  it('never replays or stores the owner key and generated password of an onboarding', async () => {
+    const onboard = () =>
+      call(api1.url, 'POST', '/api/v1/tenants/onboard', {
+        credentials: admin,
+        headers: { 'x-idempotency-key': 'onboard-initech' },
+        body: {
+          tenant_id: 'initech',
+          company_name: 'Initech',
+          admin_email: 'owner@initech.test',
+          subscription_plan: 'STARTER',
+        },
+      });
+    const first = await onboard();
+    expect(first.status).toBe(201);
+    const { api_key: key, admin_password: password } = first.body as {
+      api_key: string;
+      admin_password: string;
+    };
+    expect([key, password].every((secret) => typeof secret === 'string' && secret.length >= 8)).toBe(true);
+    const replay = await onboard();
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect(replay.headers.get('idempotent-secrets-withheld')).toBe('api_key, admin_password');
+    expect(replay.body).not.toHaveProperty('api_key');
+    expect(replay.body).not.toHaveProperty('admin_password');
+    expect(replay.body.tenant_id).toBe('initech');
+    const stored = await db.query<{ body: string }>(
+      'SELECT response_body::text AS body FROM idempotency_keys',
+    );
+    expect(stored.rows.some((row) => row.body.includes(key) || row.body.includes(password))).toBe(false);
   });
 
   it('refuses a key over 255 characters with 400', async () => {

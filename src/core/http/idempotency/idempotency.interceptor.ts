@@ -6,6 +6,7 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { Principal } from '../../auth/principal';
@@ -15,6 +16,8 @@ import { AppException, ValidationFailedException } from '../app.exception';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const IDEMPOTENCY_HEADER = 'x-idempotency-key';
+/** Route metadata: the response fields `@Idempotent({ secrets })` keeps out of the stored response. */
+export const IDEMPOTENT_SECRETS = 'conflux:idempotent-secrets';
 const MAX_KEY_LENGTH = 255;
 
 export class IdempotencyInProgressException extends AppException {
@@ -52,6 +55,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly repository: IdempotencyRepository,
     private readonly tx: Transactions,
+    private readonly reflector: Reflector,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -73,6 +77,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
     }
     const res = context.switchToHttp().getResponse<Response>();
+    const secrets = this.reflector.get<string[] | undefined>(IDEMPOTENT_SECRETS, context.getHandler()) ?? [];
     const scope = scopeOf(req.user as Principal);
     const fingerprint = createHash('sha256')
       .update(`${req.method}\n${req.baseUrl}${req.path}\n${canonicalJson(req.body ?? null)}`)
@@ -86,11 +91,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
           if (existing.fingerprint !== fingerprint) throw new IdempotencyKeyReusedException();
           if (existing.response_status) res.status(existing.response_status);
           res.setHeader('Idempotent-Replayed', 'true');
+          if (secrets.length > 0) res.setHeader('Idempotent-Secrets-Withheld', secrets.join(', '));
           return existing.response_body;
         }
         const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
         // Nest set the route's status before the interceptors ran; a handler may have changed it since.
-        await this.repository.complete(scope, key, res.statusCode, body);
+        await this.repository.complete(scope, key, res.statusCode, withoutFields(body, secrets));
         return body;
       }),
     );
@@ -99,4 +105,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
 function scopeOf(principal: Principal): string {
   return principal.tenant_id ?? `platform:${principal.user_id ?? principal.via}`;
+}
+
+function withoutFields(body: unknown, fields: string[]): unknown {
+  if (fields.length === 0 || typeof body !== 'object' || body === null) return body;
+  return Object.fromEntries(Object.entries(body).filter(([field]) => !fields.includes(field)));
 }
