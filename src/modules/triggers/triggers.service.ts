@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { CronExpressionParser } from 'cron-parser';
+import type { Redis } from 'ioredis';
+import { RedisConfig } from '../../core/config/redis.config';
 import { Transactions } from '../../core/database/transaction';
 import { NotFoundAppException, ValidationFailedException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
 import { JobQueue } from '../../core/queue/job-queue.service';
+import { InjectRedis } from '../../core/queue/redis.provider';
 import { AuditService } from '../audit/audit.service';
 import { EngineService } from '../engine/engine.service';
 import { toRunResponse } from '../runs/runs.service';
@@ -12,6 +15,7 @@ import { WorkflowsService } from '../workflows/workflows.service';
 import type { ScheduleResponse, UpsertScheduleDto, WebhookSecretResponse } from './dto/trigger.dto';
 import type { ScheduleEntity } from './entities/schedule.entity';
 import { TriggersRepository } from './triggers.repository';
+import { TOLERANCE_SECONDS } from './webhook-signature';
 
 /** Headers a webhook run sees in its input: the delivery's own, minus credentials. */
 const HIDDEN_HEADERS = new Set([
@@ -41,6 +45,8 @@ export class TriggersService {
     private readonly jobs: JobQueue,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
+    @InjectRedis() private readonly redis: Redis,
+    private readonly redisConfig: RedisConfig,
   ) {}
 
   /** Creates or rotates the workflow's webhook secret; the old one stops working at once. */
@@ -61,13 +67,15 @@ export class TriggersService {
 
   /**
    * One delivery: one run with trigger_type webhook and `{body, headers}` as input. A repeated delivery id
-   * returns the run it already started (`created: false`).
+   * returns the run it already started (`created: false`), and so does a signed delivery sent again (a
+   * replay), whatever delivery id it now carries: the unsigned header alone cannot make it new.
    */
   async deliver(
     tenantId: string,
     workflowId: string,
     body: unknown,
     headers: Record<string, string | string[] | undefined>,
+    signedDeliveryId?: string,
   ) {
     const workflow = await this.workflows.requireRunnable(tenantId, workflowId);
     const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
@@ -79,9 +87,35 @@ export class TriggersService {
       workflow,
       input: { body: body ?? null, headers: visible },
       triggerType: 'webhook',
-      idempotencyKey: deliveryId ? `webhook:${workflowId}:${deliveryId.slice(0, 200)}` : undefined,
+      idempotencyKey: await this.deliveryKey(workflowId, deliveryId, signedDeliveryId),
     });
     return { run: toRunResponse(run), created };
+  }
+
+  /**
+   * The run's idempotency key: by delivery id when there is one, by the signed content when signed without. A
+   * signed delivery's content is remembered (in Redis, for the signature's tolerance window and as long again)
+   * with the key its first sending used, and a later sending of the same content takes that key.
+   */
+  private async deliveryKey(
+    workflowId: string,
+    deliveryId: string | undefined,
+    signedDeliveryId: string | undefined,
+  ): Promise<string | undefined> {
+    const own = deliveryId
+      ? `webhook:${workflowId}:${deliveryId.slice(0, 200)}`
+      : signedDeliveryId && `webhook:${workflowId}:signed:${signedDeliveryId}`;
+    if (!signedDeliveryId || !own) return own;
+    const first = (await this.redis.call(
+      'SET',
+      `${this.redisConfig.QUEUE_PREFIX}:webhook-delivery:${workflowId}:${signedDeliveryId}`,
+      own,
+      'EX',
+      String(2 * TOLERANCE_SECONDS),
+      'NX',
+      'GET',
+    )) as string | null;
+    return first ?? own;
   }
 
   /** Creates or updates the workflow's schedule, then (after commit) its BullMQ job scheduler. */

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-conflux-signature';
 export const TOLERANCE_SECONDS = 300;
@@ -36,4 +36,16 @@ export function signatureProblem(
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   return ok ? undefined : 'signature does not match';
+}
+
+/**
+ * What makes a signed delivery one delivery: its signed timestamp and body. A captured delivery sent again
+ * carries the same pair whatever unsigned headers (a fresh `X-Delivery-ID`) it is dressed in.
+ */
+export function signedDeliveryId(rawBody: Buffer, header: string): string {
+  const t = header
+    .split(',')
+    .map((part) => part.trim().split('='))
+    .find(([k]) => k === 't')?.[1];
+  return createHash('sha256').update(`${t}.`).update(rawBody).digest('hex');
 }

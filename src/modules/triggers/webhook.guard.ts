@@ -14,8 +14,13 @@ import type { RawBodyRequest } from '../../core/http/json-body';
 import { bindPrincipal } from '../../core/tenancy/request-context';
 import { WorkflowNotFoundException } from '../workflows/workflows.exceptions';
 import { WorkflowsRepository } from '../workflows/workflows.repository';
-import { SIGNATURE_HEADER, signatureProblem } from './webhook-signature';
+import { SIGNATURE_HEADER, signatureProblem, signedDeliveryId } from './webhook-signature';
 import { TriggersRepository } from './triggers.repository';
+
+/** A delivery the guard let through; `signedDeliveryId` is set when it came signed (not with an API key). */
+export interface WebhookRequest extends RawBodyRequest {
+  signedDeliveryId?: string;
+}
 
 /**
  * A public webhook route authenticates the delivery itself: the workflow's HMAC signature, or an API key of
@@ -30,7 +35,19 @@ export class WebhookGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<RawBodyRequest & Request>();
+    const req = context.switchToHttp().getRequest<WebhookRequest & Request>();
+    // A body the JSON parser did not read cannot be checked against its signature: say what is wrong with it.
+    if (
+      req.headers['content-length'] !== '0' &&
+      (req.headers['content-length'] || req.headers['transfer-encoding'])
+    ) {
+      if (!req.is(['application/json', 'application/*+json']))
+        throw new AppException(
+          'UNSUPPORTED_MEDIA_TYPE',
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          'A webhook delivery must be sent as application/json',
+        );
+    }
     const workflowId = String(req.params.workflow_id);
     const tenantId = isUUID(workflowId) ? await this.workflows.tenantOfForWebhook(workflowId) : undefined;
     if (!tenantId) throw new WorkflowNotFoundException(workflowId);
@@ -53,8 +70,10 @@ export class WebhookGuard implements CanActivate {
           HttpStatus.UNAUTHORIZED,
           'This workflow has no webhook secret yet',
         );
-      const problem = signatureProblem(secret.secret, req.rawBody ?? Buffer.alloc(0), header);
+      const raw = req.rawBody ?? Buffer.alloc(0);
+      const problem = signatureProblem(secret.secret, raw, header);
       if (problem) throw new InvalidTokenException(problem);
+      req.signedDeliveryId = signedDeliveryId(raw, header);
       principal = { role: 'member', via: 'webhook', tenant_id: tenantId };
     }
     bindPrincipal(req, principal);

@@ -79,6 +79,35 @@ describe('webhook triggers', () => {
     expect(done.context.steps.ref.output).toBe('refs/heads/main');
   });
 
+  it('answers a replayed signed delivery with the run it started, whatever delivery id it now carries', async () => {
+    const body = JSON.stringify({ ref: 'refs/heads/replayed' });
+    const signature = signWebhook(secret, body);
+    const first = await deliver(body, { 'x-conflux-signature': signature, 'x-delivery-id': 'genuine-1' });
+    expect(first.status).toBe(201);
+    const { id } = (await first.json()) as { id: string };
+    for (const headers of [{ 'x-delivery-id': 'forged-2' }, { 'x-delivery-id': 'forged-3' }, {}]) {
+      const replay = await deliver(body, { 'x-conflux-signature': signature, ...headers });
+      expect(replay.status).toBe(200);
+      expect(((await replay.json()) as { id: string }).id).toBe(id);
+    }
+    // Without a delivery id at all, the signed content alone dedupes.
+    const other = JSON.stringify({ ref: 'refs/heads/no-id' });
+    const otherSignature = signWebhook(secret, other);
+    const a = await deliver(other, { 'x-conflux-signature': otherSignature });
+    const b = await deliver(other, { 'x-conflux-signature': otherSignature });
+    expect([a.status, b.status]).toEqual([201, 200]);
+  });
+
+  it('answers a signed delivery that is not JSON with 415, before looking at the signature', async () => {
+    const body = 'ref=refs/heads/main';
+    const res = await deliver(body, {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-conflux-signature': signWebhook(secret, body),
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error_code: string }).error_code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('refuses a bad, stale or missing signature with 401', async () => {
     const body = JSON.stringify({ ref: 'x' });
     const bad = await deliver(body, { 'x-conflux-signature': signWebhook('whsec_wrong', body) });
