@@ -33,6 +33,19 @@ export class RealtimeConfig {
   @Min(1)
   WS_PUBLISH_PER_MINUTE: number = 3000;
 
+  /**
+   * Frames one socket may send per second (subscribe and unsubscribe included); past it a frame gets a
+   * `RATE_LIMITED` error frame, and a socket sending five seconds' worth within one second is closed (1008).
+   */
+  @IsInt()
+  @Min(1)
+  WS_FRAMES_PER_SECOND: number = 50;
+
+  /** Sockets one tenant may hold open on one API process; past it the new socket is closed with 4429. */
+  @IsInt()
+  @Min(1)
+  WS_MAX_CONNECTIONS_PER_TENANT: number = 200;
+
   /** A run stream that heard nothing for this long checks the database for events it may have missed. */
   @IsInt()
   @Min(100)

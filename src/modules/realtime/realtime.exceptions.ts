@@ -42,3 +42,13 @@ export class SystemTopicException extends AppException {
     );
   }
 }
+
+export class TooManySocketsException extends AppException {
+  constructor(limit: number) {
+    super(
+      'RATE_LIMITED',
+      HttpStatus.TOO_MANY_REQUESTS,
+      `At most ${limit} open sockets per tenant on one API process; close one first`,
+    );
+  }
+}

@@ -10,10 +10,13 @@ export type Endpoint = 'runs' | 'realtime';
 /** A slow reader's close code: the server is fine, this client could not keep up; reconnecting is safe. */
 export const SLOW_CLIENT_CLOSE = 1013;
 const INTERNAL_ERROR_CLOSE = 1011;
+/** A client that keeps sending far over its frame budget is closed as a policy violation. */
+export const FRAME_FLOOD_CLOSE = 1008;
 const MAX_REASON_BYTES = 123;
 
 export interface WsClientHooks {
   maxBufferedBytes: number;
+  framesPerSecond: number;
   /** A frame carrying a published event was written: `publishedAt` is when it was published. */
   delivered(publishedAt: number): void;
   slow(): void;
@@ -33,6 +36,9 @@ export class WsClient {
   /** Set while the socket owes its first `auth` frame. */
   acceptToken?: (token: unknown) => void;
   private tasks: Promise<void> = Promise.resolve();
+  /** A token bucket over the frames the client sends: refilled at `framesPerSecond`, holding at most a second's. */
+  private tokens: number;
+  private refilledAt = Date.now();
   private readonly releases: Array<() => Promise<void> | void> = [];
   private released = false;
 
@@ -41,7 +47,28 @@ export class WsClient {
     readonly endpoint: Endpoint,
     readonly query: URLSearchParams,
     private readonly hooks: WsClientHooks,
-  ) {}
+  ) {
+    this.tokens = hooks.framesPerSecond;
+    this.watchForFlood();
+  }
+
+  /**
+   * Ahead of every other listener: a client sending more than five seconds' budget within one second is closed
+   * and its remaining frames are dropped unread, before the framework parses and dispatches each of them.
+   */
+  private watchForFlood(): void {
+    let windowStart = Date.now();
+    let frames = 0;
+    this.socket.prependListener('message', () => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) [windowStart, frames] = [now, 0];
+      frames += 1;
+      if (frames <= 5 * this.hooks.framesPerSecond) return;
+      this.socket.removeAllListeners('message');
+      this.close(FRAME_FLOOD_CLOSE, `more than ${5 * this.hooks.framesPerSecond} frames in a second`);
+      setTimeout(() => this.socket.terminate(), 1000).unref();
+    });
+  }
 
   /**
    * Writes a frame unless the client already has more than the bound unread: then it is disconnected instead, so
@@ -72,6 +99,7 @@ export class WsClient {
   /** A client frame: its reply is sent back; a coded failure is answered with an error frame, not a close. */
   request(task: () => Promise<object>): void {
     if (this.acceptToken) return this.fail(new AuthFrameFirstException());
+    if (!this.takeFrame()) return;
     this.tasks = this.tasks.then(async () => {
       try {
         this.sendJson(await task());
@@ -80,6 +108,24 @@ export class WsClient {
         this.sendJson({ type: 'error', error_code: error.code, message: error.message } satisfies ErrorFrame);
       }
     });
+  }
+
+  /** Whether the frame fits the budget; answers RATE_LIMITED when it does not. */
+  private takeFrame(): boolean {
+    const now = Date.now();
+    const rate = this.hooks.framesPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.sendJson({
+      type: 'error',
+      error_code: 'RATE_LIMITED',
+      message: `At most ${rate} frames per second per socket; this frame was not handled`,
+    } satisfies ErrorFrame);
+    return false;
   }
 
   fail(error: unknown): void {

@@ -7,7 +7,7 @@ import type { Principal } from '../../core/auth/principal';
 import { AuthConfig } from '../../core/config/auth.config';
 import { RealtimeConfig } from '../../core/config/realtime.config';
 import { MetricsService } from '../../core/metrics/metrics.service';
-import { AuthTimeoutException } from './realtime.exceptions';
+import { AuthTimeoutException, TooManySocketsException } from './realtime.exceptions';
 import { type Endpoint, WsClient } from './ws-client';
 
 /**
@@ -18,6 +18,8 @@ import { type Endpoint, WsClient } from './ws-client';
 @Injectable()
 export class WsConnections implements OnModuleInit, OnModuleDestroy {
   private readonly clients = new Map<WebSocket, WsClient>();
+  /** Open sockets per tenant on this process, counted once authenticated. */
+  private readonly perTenant = new Map<string, number>();
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
@@ -42,6 +44,7 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
       new URL(request.url ?? '/', 'ws://localhost').searchParams,
       {
         maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
+        framesPerSecond: this.config.WS_FRAMES_PER_SECOND,
         delivered: (publishedAt) =>
           this.metrics.wsDeliveryLatency.observe({ endpoint }, Math.max(0, Date.now() - publishedAt) / 1000),
         slow: () => this.metrics.wsSlowClients.inc({ endpoint }),
@@ -55,7 +58,10 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
       token !== null || this.auth.AUTH_BYPASS
         ? this.authenticator.authenticateToken(token ?? '')
         : this.authFrame(client);
-    client.authenticated.catch((error: unknown) => client.fail(error));
+    client.authenticated.then(
+      (principal) => this.count(client, principal),
+      (error: unknown) => client.fail(error),
+    );
     return client;
   }
 
@@ -74,6 +80,20 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
     this.clients.delete(socket);
     this.metrics.wsConnections.dec({ endpoint: client.endpoint });
     void client.release();
+  }
+
+  /** Holds the tenant's socket count while the socket is open; over the cap, the socket is refused. */
+  private count(client: WsClient, principal: Principal): void {
+    const tenant = principal.tenant_id ?? client.query.get('tenant_id') ?? `platform:${principal.via}`;
+    const open = (this.perTenant.get(tenant) ?? 0) + 1;
+    this.perTenant.set(tenant, open);
+    client.own(() => {
+      const left = (this.perTenant.get(tenant) ?? 1) - 1;
+      if (left > 0) this.perTenant.set(tenant, left);
+      else this.perTenant.delete(tenant);
+    });
+    if (open > this.config.WS_MAX_CONNECTIONS_PER_TENANT)
+      client.fail(new TooManySocketsException(this.config.WS_MAX_CONNECTIONS_PER_TENANT));
   }
 
   private authFrame(client: WsClient): Promise<Principal> {

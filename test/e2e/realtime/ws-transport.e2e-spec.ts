@@ -30,6 +30,8 @@ beforeAll(async () => {
     WS_AUTH_TIMEOUT_MS: '300',
     WS_MAX_BUFFERED_BYTES: '65536',
     WS_PUBLISH_PER_MINUTE: '100000',
+    // The slow-client test publishes 400 frames at once; frame budgets have their own file (ws-flood).
+    WS_FRAMES_PER_SECOND: '1000',
   });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
