@@ -31,6 +31,7 @@ interface Health {
   backends: Record<string, string>;
   error_code?: string;
   request_id?: string;
+  checked_at?: string;
 }
 
 const health = async () => {
@@ -70,6 +71,17 @@ describe('/health and /metrics', () => {
     }
   });
 
+  it('answers probes from its last round of checks; ?deep=1 checks at once', async () => {
+    const deep = async () => (await fetch(`${api.url}/health?deep=1`)).json() as Promise<Health>;
+    const fresh = await deep();
+    const probe = await health();
+    expect(probe.body.checked_at).toBe(fresh.checked_at);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await deep();
+    expect(Date.parse(again.checked_at ?? '')).toBeGreaterThan(Date.parse(fresh.checked_at ?? ''));
+    expect((await health()).body.checked_at).toBe(again.checked_at);
+  });
+
   it('exposes Prometheus metrics: request histogram by route and status, queue depth gauges', async () => {
     await fetch(`${api.url}/api/v1/not-a-route`);
     expect((await fetch(`${api.url}/metrics`)).status).toBe(401);
@@ -94,8 +106,15 @@ describe('/health and /metrics', () => {
     await admin.query(`DROP DATABASE "${backends.databaseName}" WITH (FORCE)`);
     await admin.end();
 
-    const res = await fetch(`${api.url}/health`);
-    expect(res.status).toBe(503);
+    // The cached view notices within HEALTH_CACHE_MS (1 s) plus a round of checks (2 s timeout at most).
+    const res = await waitFor(
+      async () => {
+        const probe = await fetch(`${api.url}/health`);
+        return probe.status === 503 ? probe : undefined;
+      },
+      'the cached view to notice',
+      4_000,
+    );
     const body = (await res.json()) as Health;
     expect(body).toMatchObject({
       status: 'unhealthy',
@@ -103,5 +122,6 @@ describe('/health and /metrics', () => {
       checks: { database: { status: 'down', error_code: 'DB_UNAVAILABLE' }, redis: { status: 'up' } },
     });
     expect(body.request_id).toBe(res.headers.get('x-request-id'));
+    expect((await fetch(`${api.url}/health?deep=1`)).status).toBe(503);
   });
 });

@@ -30,8 +30,9 @@ export function apiKeyPrefix(key: string): string | undefined {
   return FORMAT.exec(key)?.[1];
 }
 
-export function apiKeyMatches(key: string, storedHash: string): boolean {
-  const actual = Buffer.from(hashApiKey(key), 'hex');
+/** `hash` is the presented key's `hashApiKey`; compared in constant time. */
+export function apiKeyHashMatches(hash: string, storedHash: string): boolean {
+  const actual = Buffer.from(hash, 'hex');
   const expected = Buffer.from(storedHash, 'hex');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

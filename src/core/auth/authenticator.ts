@@ -26,13 +26,20 @@ export class Authenticator {
     private readonly jwt: JwtStrategy,
   ) {}
 
-  authenticate(carrier: CredentialCarrier): Promise<Principal> {
-    if (this.config.AUTH_BYPASS) return Promise.resolve(BYPASS);
+  async authenticate(carrier: CredentialCarrier): Promise<Principal> {
+    if (this.config.AUTH_BYPASS) return BYPASS;
+    // An API key is checked directly, without passport's per-call machinery (the hot path of machine callers);
+    // when it fails, a bearer JWT may still succeed, exactly as passport's strategy chain would have it.
+    const principal = await this.apiKey.validate(carrier);
+    return principal || this.viaJwt(carrier);
+  }
+
+  private viaJwt(carrier: CredentialCarrier): Promise<Principal> {
     return new Promise<Principal>((resolve, reject) => {
-      // This app's own strategy instances, not passport's process-wide registry (which the last app to start
-      // would own), each wrapped per call as passport hangs the call's callbacks on it.
+      // This app's own strategy instance, not passport's process-wide registry (which the last app to start
+      // would own), wrapped per call as passport hangs the call's callbacks on it.
       const middleware = passport.authenticate(
-        [Object.create(this.apiKey), Object.create(this.jwt)],
+        [Object.create(this.jwt)],
         { session: false },
         (error: unknown, user: Principal | false, info: unknown) => {
           if (user) return resolve(user);

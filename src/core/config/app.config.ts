@@ -44,6 +44,11 @@ export class AppConfig {
   @EnvBoolean()
   EMBEDDED_POSTGRES: boolean = false;
 
+  /** How long /health answers from its last round of checks (one round at a time); `?deep=1` checks at once. */
+  @IsInt()
+  @Min(0)
+  HEALTH_CACHE_MS: number = 1000;
+
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
   }

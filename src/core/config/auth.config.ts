@@ -40,6 +40,11 @@ export class AuthConfig {
   @Min(60)
   JWT_MAX_AGE_SECONDS?: number;
 
+  /** How long a process reuses a verified API key; revocations reach every process at once over Redis; 0 turns it off. */
+  @IsInt()
+  @Min(0)
+  AUTH_API_KEY_CACHE_MS: number = 10_000;
+
   /** Development only: every request acts as a platform admin. Refused when NODE_ENV=production. */
   @IsBoolean()
   @EnvBoolean()

@@ -2,8 +2,20 @@ import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import { currentRequestId } from '../tenancy/request-context';
 
+/**
+ * Where lines go unless told otherwise: stdout, written asynchronously (lines that arrive during a write are
+ * batched into the next), so a request's log line never blocks the event loop on a slow terminal or pipe.
+ * Flushed synchronously when the process exits; a SIGKILL loses what was not written yet.
+ */
+export function bufferedDestination(dest: number | string = 1): pino.DestinationStream {
+  return pino.destination({ dest, sync: false });
+}
+
 /** JSON logs on stdout; every line written inside a request carries its `request_id`. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  destination: pino.DestinationStream = bufferedDestination(),
+): Logger {
   return pino(
     {
       level,
@@ -74,5 +86,7 @@ export class PinoLoggerService implements LoggerService {
 }
 
 function isStructured(message: unknown): message is { msg: string } & Record<string, unknown> {
-  return typeof message === 'object' && message !== null && typeof (message as { msg?: unknown }).msg === 'string';
+  return (
+    typeof message === 'object' && message !== null && typeof (message as { msg?: unknown }).msg === 'string'
+  );
 }

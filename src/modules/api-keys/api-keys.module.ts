@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyVerifier } from '../../core/auth/api-key';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
@@ -11,7 +12,12 @@ import { ApiKeyEntity } from './entities/api-key.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKeyEntity])],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, { provide: ApiKeyVerifier, useExisting: ApiKeysService }],
+  providers: [
+    ApiKeysRepository,
+    ApiKeyCache,
+    ApiKeysService,
+    { provide: ApiKeyVerifier, useExisting: ApiKeysService },
+  ],
   exports: [ApiKeysService, ApiKeyVerifier],
 })
 export class ApiKeysModule {}

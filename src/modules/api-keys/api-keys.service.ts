@@ -1,9 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiKeyVerifier, apiKeyMatches, apiKeyPrefix, generateApiKey } from '../../core/auth/api-key';
+import {
+  ApiKeyVerifier,
+  apiKeyHashMatches,
+  apiKeyPrefix,
+  generateApiKey,
+  hashApiKey,
+} from '../../core/auth/api-key';
 import { actorOf, type Principal, type TenantRole } from '../../core/auth/principal';
 import type { Page } from '../../core/http/pagination';
 import { currentPrincipal } from '../../core/tenancy/request-context';
 import { AuditService } from '../audit/audit.service';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKeyNotFoundException } from './api-keys.exceptions';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKeyResponse, CreatedApiKeyResponse } from './dto/api-key.dto';
@@ -16,6 +23,7 @@ export class ApiKeysService extends ApiKeyVerifier {
   constructor(
     private readonly repository: ApiKeysRepository,
     private readonly audit: AuditService,
+    private readonly cache: ApiKeyCache,
   ) {
     super();
   }
@@ -55,6 +63,7 @@ export class ApiKeysService extends ApiKeyVerifier {
   async revoke(tenantId: string, id: string): Promise<void> {
     const row = await this.repository.revoke(tenantId, id);
     if (!row) throw new ApiKeyNotFoundException(id);
+    await this.cache.revoked(id);
     await this.audit.record({
       tenantId,
       eventType: 'api_key.revoked',
@@ -67,12 +76,31 @@ export class ApiKeysService extends ApiKeyVerifier {
   async verify(key: string): Promise<Principal | undefined> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return undefined;
+    const hash = hashApiKey(key);
+    const cached = this.cache.get(hash);
+    if (cached) {
+      if (cached.touch) void this.touch(cached.principal.api_key_id as string);
+      return cached.principal;
+    }
+    const mark = this.cache.mark();
     const row = await this.repository.findLiveByPrefix(prefix);
-    if (!row || !apiKeyMatches(key, row.key_hash)) return undefined;
-    this.repository
-      .touch(row.id)
+    if (!row || !apiKeyHashMatches(hash, row.key_hash)) return undefined;
+    // Awaited here (once per cache lifetime), so `last_used_at` is there once the key's first use answered.
+    await this.touch(row.id);
+    const principal: Principal = {
+      role: row.role,
+      via: 'api_key',
+      tenant_id: row.tenant_id,
+      api_key_id: row.id,
+    };
+    this.cache.set(hash, principal, mark);
+    return principal;
+  }
+
+  private touch(id: string): Promise<void> {
+    return this.repository
+      .touch(id)
       .catch((error: Error) => this.logger.warn(`last_used_at not recorded: ${error.message}`));
-    return { role: row.role, via: 'api_key', tenant_id: row.tenant_id, api_key_id: row.id };
   }
 }
 

@@ -1,5 +1,5 @@
-import { Controller, Get, HttpStatus, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../core/auth/auth.decorator';
 import { SkipRateLimit } from '../../core/http/rate-limit/rate-limit.decorator';
@@ -19,8 +19,14 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     description: 'database or Redis unreachable: `error_code` DB_UNAVAILABLE / QUEUE_UNAVAILABLE',
   })
-  async check(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const report = await this.health.report();
+  @ApiQuery({
+    name: 'deep',
+    required: false,
+    description:
+      '`1`: run the checks now instead of answering from the last round (at most HEALTH_CACHE_MS old)',
+  })
+  async check(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Query('deep') deep?: string) {
+    const report = await this.health.view(deep === '1');
     if (report.status !== 'unhealthy') return report;
     res.status(HttpStatus.SERVICE_UNAVAILABLE);
     const down = report.error_code === 'DB_UNAVAILABLE' ? 'database' : 'Redis';
