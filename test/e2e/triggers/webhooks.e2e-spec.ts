@@ -85,7 +85,12 @@ describe('webhook triggers', () => {
     const first = await deliver(body, { 'x-conflux-signature': signature, 'x-delivery-id': 'genuine-1' });
     expect(first.status).toBe(201);
     const { id } = (await first.json()) as { id: string };
-    for (const headers of [{ 'x-delivery-id': 'forged-2' }, { 'x-delivery-id': 'forged-3' }, {}]) {
+    const forged: Array<Record<string, string>> = [
+      { 'x-delivery-id': 'forged-2' },
+      { 'x-delivery-id': 'forged-3' },
+      {},
+    ];
+    for (const headers of forged) {
       const replay = await deliver(body, { 'x-conflux-signature': signature, ...headers });
       expect(replay.status).toBe(200);
       expect(((await replay.json()) as { id: string }).id).toBe(id);
