@@ -25,8 +25,16 @@ export const Auth = (options: { role: Role }) =>
     }),
   );
 
-/** No credential needed (health, docs, login, signed webhooks). */
-export const Public = () => SetMetadata(AUTH_METADATA, { public: true } satisfies AuthMetadata);
+/**
+ * No credential needed (health, docs, login, signed webhooks): the global guard lets the request through.
+ * Swagger shows the route as open (`{}`), or open and also taking the security `schemes` it checks itself.
+ */
+export const Public = (...schemes: string[]) =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { public: true } satisfies AuthMetadata),
+    ...schemes.map((scheme) => ApiSecurity(scheme)),
+    ApiSecurity({}),
+  );
 
 /** The authenticated principal of this request. */
 export const CurrentPrincipal = createParamDecorator(

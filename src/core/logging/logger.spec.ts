@@ -34,3 +34,37 @@ describe('logger', () => {
     expect(Object.keys(lines[0]).filter((k) => k === 'request_id')).toHaveLength(1);
   });
 });
+
+describe('log redaction', () => {
+  it('never writes credentials, secrets or the SQL values a database error carries', () => {
+    const { lines, logger } = capture();
+    const dbError = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      query: 'INSERT INTO users (email, password_hash) VALUES ($1, $2)',
+      parameters: ['ceo@acme.test', 'hunter2-hash'],
+      detail: 'Key (email)=(ceo@acme.test) already exists.',
+      driverError: { parameters: ['ceo@acme.test'], detail: 'Key (email)=(ceo@acme.test) already exists.' },
+    });
+    logger.error({ err: dbError }, 'insert failed');
+    logger.info({ body: { password: 'pw-123456', api_key: 'cfx_secret_key', token: 'eyJ.x.y' } }, 'request');
+    logger.info(
+      { headers: { authorization: 'Bearer eyJ.a.b', 'x-api-key': 'cfx_other', cookie: 'sid=1' } },
+      'hdr',
+    );
+    const text = JSON.stringify(lines);
+    for (const secret of [
+      'ceo@acme.test',
+      'hunter2-hash',
+      'INSERT INTO',
+      'pw-123456',
+      'cfx_secret_key',
+      'eyJ',
+      'cfx_other',
+      'sid=1',
+    ])
+      expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({
+      msg: 'insert failed',
+      err: { message: expect.stringContaining('duplicate key') },
+    });
+  });
+});

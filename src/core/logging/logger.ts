@@ -11,14 +11,41 @@ export function bufferedDestination(dest: number | string = 1): pino.Destination
   return pino.destination({ dest, sync: false });
 }
 
+/** Never logged as written: credentials, secrets, and the SQL and values a database error carries. */
+export const REDACTED_PATHS = [
+  'err.query',
+  'err.parameters',
+  'err.detail',
+  'err.driverError.query',
+  'err.driverError.parameters',
+  'err.driverError.detail',
+  '*.password',
+  '*.api_key',
+  '*.secret',
+  '*.token',
+  '*.authorization',
+  '*["x-api-key"]',
+  '*.cookie',
+];
+
+const loggers = new Set<Logger>();
+
+/** Writes out what the asynchronous destinations still hold (before text that must come after the logs). */
+export function flushLogs(): Promise<void> {
+  return Promise.all(
+    [...loggers].map((logger) => new Promise<void>((resolve) => logger.flush(() => resolve()))),
+  ).then(() => undefined);
+}
+
 /** JSON logs on stdout; every line written inside a request carries its `request_id`. */
 export function createLogger(
   level: string,
   destination: pino.DestinationStream = bufferedDestination(),
 ): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'conflux', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -30,6 +57,8 @@ export function createLogger(
     },
     destination,
   );
+  loggers.add(logger);
+  return logger;
 }
 
 /** Nest's start-up chatter (a line per module, route and gateway): useful when debugging, noise otherwise. */

@@ -11,7 +11,15 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth, CurrentPrincipal } from '../../core/auth/auth.decorator';
 import type { Principal } from '../../core/auth/principal';
@@ -40,7 +48,13 @@ export class RunsController {
   @Post('workflows/:id/run')
   @Auth({ role: 'member' })
   @ApiHeader({ name: 'X-Idempotency-Key', required: false, description: 'Or `idempotency_key` in the body' })
+  @ApiCreatedResponse({ type: RunResponse, description: 'a new run' })
   @ApiOkResponse({ type: RunResponse, description: 'the run an earlier request with this key started' })
+  @ApiNotFoundResponse({ description: 'WORKFLOW_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'CONFLICT: the workflow is not published' })
+  @ApiUnprocessableEntityResponse({
+    description: 'VALIDATION_ERROR: the input does not match its input_schema',
+  })
   async start(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuid) id: string,
@@ -61,10 +75,11 @@ export class RunsController {
     return run;
   }
 
+  /** The tenant's runs, newest first. */
   @Get('runs')
   @Auth({ role: 'viewer' })
   list(@CurrentPrincipal() principal: Principal, @Query() query: RunsQuery): Promise<RunPage> {
-    const limit = query.per_page ? Math.min(query.per_page, 100) : query.limit;
+    const limit = query.per_page ?? query.limit;
     const filter = {
       workflow_id: query.workflow_id,
       status: query.status,
@@ -74,6 +89,7 @@ export class RunsController {
     return this.runs.list(resolveTenant(principal, query.tenantId), filter, (query.page - 1) * limit, limit);
   }
 
+  /** One run with its context (input and settled steps' outputs). */
   @Get('runs/:id')
   @Auth({ role: 'viewer' })
   get(
@@ -84,6 +100,7 @@ export class RunsController {
     return this.runs.get(resolveTenant(principal, scope.tenantId), id);
   }
 
+  /** The run's steps so far, each with its status, attempt, output and error. */
   @Get('runs/:id/steps')
   @Auth({ role: 'viewer' })
   steps(

@@ -15,6 +15,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -29,6 +30,7 @@ import {
 import type { Request, Response } from 'express';
 import { Auth, CurrentPrincipal, Public } from '../../core/auth/auth.decorator';
 import type { Principal } from '../../core/auth/principal';
+import { JSON_VALUE_SCHEMA } from '../../core/http/api-json';
 import { TenantPageQuery, TenantScopedQuery } from '../../core/tenancy/tenant-query.dto';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
 import { RunResponse } from '../runs/dto/run.dto';
@@ -82,6 +84,11 @@ export class TriggersController {
     name: 'X-Delivery-ID',
     required: false,
     description: 'Dedupes redeliveries (also X-GitHub-Delivery, webhook-id)',
+  })
+  @ApiBody({
+    required: false,
+    description: "The third party's JSON payload, as it is",
+    schema: JSON_VALUE_SCHEMA,
   })
   @ApiCreatedResponse({ type: RunResponse, description: 'the run this delivery started' })
   @ApiOkResponse({ type: RunResponse, description: 'the run this delivery id already started' })

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { Auth, CurrentPrincipal, Public } from '../../core/auth/auth.decorator';
 import { RateLimit } from '../../core/http/rate-limit/rate-limit.decorator';
 import type { Principal } from '../../core/auth/principal';
@@ -16,6 +22,12 @@ export class AuthController {
   @Public()
   @RateLimit('login')
   @HttpCode(HttpStatus.OK)
+  @ApiUnauthorizedResponse({ description: 'INVALID_TOKEN: wrong email or password' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_ERROR: email is not an email address' })
+  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_ERROR: password missing or not a string' })
+  @ApiTooManyRequestsResponse({
+    description: 'RATE_LIMITED: too many attempts from this address (Retry-After)',
+  })
   login(@Body() body: LoginDto): Promise<TokenResponse> {
     return this.users.login(body.email, body.password);
   }

@@ -34,6 +34,7 @@ const uuid = new ParseUUIDPipe();
 export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
 
+  /** The tenant's workflows (every version), newest first. */
   @Get()
   @Auth({ role: 'viewer' })
   list(@CurrentPrincipal() principal: Principal, @Query() query: WorkflowsQuery): Promise<WorkflowPage> {
@@ -57,6 +58,7 @@ export class WorkflowsController {
     return this.workflows.create(resolveTenant(principal, scope.tenantId), body);
   }
 
+  /** One workflow version with its definition. */
   @Get(':id')
   @Auth({ role: 'viewer' })
   get(

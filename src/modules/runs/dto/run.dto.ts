@@ -1,13 +1,16 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ApiJsonValue, JSON_VALUE_SCHEMA } from '../../../core/http/api-json';
+import { PageSize } from '../../../core/http/pagination';
+import { QueryInt } from '../../../core/http/query-int';
 import { TenantPageQuery, TenantScopedQuery } from '../../../core/tenancy/tenant-query.dto';
 import type { RunStatus } from '../entities/run.entity';
 import type { StepStatus } from '../entities/step-run.entity';
 
 export class StartRunDto {
-  /** The run input; checked against the workflow's input_schema (422 when it does not conform). */
-  @ApiPropertyOptional({ description: 'Run input', example: { order_id: 'A-1001' } })
+  /** The run input (default `{}`); checked against the workflow's input_schema (422 when it does not conform). */
+  @ApiJsonValue({ required: false, example: { order_id: 'A-1001' } })
   @IsOptional()
   input?: unknown;
 
@@ -39,28 +42,16 @@ export class RunsQuery extends TenantPageQuery {
   @IsDate()
   until?: Date;
 
-  /** Page size (1..100, default 20); same as `limit`. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @PageSize('Same as `limit`, which it overrides: 1..100; larger values are clamped to 100.')
   per_page?: number;
 }
 
 export class EventsQuery extends TenantScopedQuery {
-  /** Events after this seq (default 0: from the start). */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  // seq is a 32-bit integer column.
+  @QueryInt({ min: 0, max: 2_147_483_647, default: 0, description: 'Events after this seq' })
   after_seq: number = 0;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryInt({ min: 1, max: 1000, default: 1000 })
   limit: number = 1000;
 }
 
@@ -71,9 +62,26 @@ export class ResumeRunDto {
   step_id: string;
 
   /** Becomes the approval step's output. */
-  @ApiPropertyOptional({ example: { approved: true, by: 'ana' } })
+  @ApiJsonValue({ required: false, example: { approved: true, by: 'ana' } })
   @IsOptional()
   data?: unknown;
+}
+
+/** What a run has so far: templates and later steps read `input` and `steps.<node id>.output` from it. */
+export class RunContextResponse {
+  @ApiJsonValue({ description: 'The run input' })
+  input: unknown;
+
+  @ApiProperty({
+    description: 'Settled steps by node id',
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string' }, output: JSON_VALUE_SCHEMA },
+    },
+  })
+  steps: Record<string, { status: string; output?: unknown }>;
 }
 
 export class RunResponse {
@@ -83,11 +91,11 @@ export class RunResponse {
   status: RunStatus;
   /** manual, webhook, schedule, workflow */
   trigger_type: string;
-  @ApiProperty({ description: 'Run input' })
+  @ApiJsonValue({ description: 'Run input' })
   input: unknown;
-  @ApiProperty({ description: '{input, steps: {<node id>: {status, output}}}' })
-  context: unknown;
+  context: RunContextResponse;
   error: string | null;
+  /** The run whose workflow.call step started this one. */
   parent_run_id: string | null;
   started_at: string | null;
   completed_at: string | null;
@@ -102,11 +110,14 @@ export class RunPage {
 export class StepRunResponse {
   id: string;
   run_id: string;
+  /** The node id. */
   step_id: string;
+  /** The node's step type. */
   type: string;
   status: StepStatus;
+  /** From 1; each retry adds one. */
   attempt: number;
-  @ApiProperty({ description: 'What later steps see at steps.<node id>.output' })
+  @ApiJsonValue({ description: 'What later steps see at steps.<node id>.output (null until it completes)' })
   output: unknown;
   error: string | null;
   started_at: string | null;
@@ -114,10 +125,17 @@ export class StepRunResponse {
 }
 
 export class RunEventResponse {
+  /** Gap-free per run, from 1. */
   seq: number;
+  /**
+   * `run.created`, `run.started`, `run.paused`, `run.resumed`, `run.retried`, `run.completed`, `run.failed`,
+   * `run.cancelled`, `step.queued`, `step.started`, `step.waiting`, `step.retrying`, `step.completed`,
+   * `step.failed`, `step.skipped`, `step.cancelled`
+   */
   event_type: string;
+  /** The node the event is about, if any. */
   step_id: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true })
+  /** Event details (`attempt`, `output`, `error`, ...) */
   data: Record<string, unknown>;
   timestamp: string;
 }

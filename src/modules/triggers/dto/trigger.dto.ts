@@ -1,4 +1,3 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 
 export class WebhookSecretResponse {
@@ -23,8 +22,7 @@ export class UpsertScheduleDto {
   @MaxLength(100)
   timezone?: string;
 
-  /** Input of every run the schedule starts (checked against the workflow's input_schema). */
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  /** Input of every run the schedule starts (default `{}`; checked against the workflow's input_schema). */
   @IsOptional()
   @IsObject()
   input?: Record<string, unknown>;
@@ -40,7 +38,6 @@ export class ScheduleResponse {
   workflow_id: string;
   cron: string;
   timezone: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   input: Record<string, unknown>;
   enabled: boolean;
   /** The next five fire times (ISO-8601 UTC); empty while disabled. */

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { TenantPageQuery } from '../../../core/tenancy/tenant-query.dto';
 import type { WorkflowDefinition, WorkflowStatus } from '../entities/workflow.entity';
-import { DEFINITION_SCHEMA, IsWorkflowDefinition, MaxNodes } from './definition.schema';
+import { IsWorkflowDefinition, MaxNodes, WorkflowDefinitionSchema } from './definition.schema';
 
 /** A realistic definition, shown in Swagger: fetch an order, branch on its total, ask for approval. */
 export const EXAMPLE_DEFINITION: WorkflowDefinition = {
@@ -47,8 +47,8 @@ export const EXAMPLE_DEFINITION: WorkflowDefinition = {
 };
 
 const definitionProperty = {
+  type: WorkflowDefinitionSchema,
   description: 'A React Flow graph; node `type`s come from GET /catalog/steps.',
-  schema: DEFINITION_SCHEMA,
   example: EXAMPLE_DEFINITION,
 };
 
@@ -69,15 +69,13 @@ export class CreateWorkflowDto {
   @MaxNodes()
   definition?: WorkflowDefinition;
 
-  /** JSON Schema that run input must satisfy. */
+  /** JSON Schema that run input must satisfy; null (or none) accepts any input. */
   @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
     example: { type: 'object', required: ['order_id'], properties: { order_id: { type: 'string' } } },
   })
   @IsOptional()
   @IsObject()
-  input_schema?: Record<string, unknown>;
+  input_schema?: Record<string, unknown> | null;
 }
 
 /** Saves a draft; every field is optional and replaces the stored one (`input_schema: null` removes it). */
@@ -98,7 +96,6 @@ export class WorkflowResponse {
   status: WorkflowStatus;
   @ApiProperty(definitionProperty)
   definition: WorkflowDefinition;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   input_schema: Record<string, unknown> | null;
   published_at: string | null;
   /** SHA-256 of the signed package the workflow was deployed from, if any. */
@@ -123,13 +120,9 @@ export class StepTypeResponse {
   name: string;
   category: string;
   description: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of data.config' })
+  /** JSON Schema of data.config */
   config_schema: Record<string, unknown>;
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    description: 'What later steps see at steps.<node id>.output',
-  })
+  /** What later steps see at steps.<node id>.output */
   outputs: Record<string, unknown>;
   /** False while the step type cannot run yet; `unavailable_reason` says why. */
   available: boolean;
