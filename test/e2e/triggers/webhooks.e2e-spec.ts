@@ -21,7 +21,8 @@ let workflowId: string;
 let secret: string;
 
 beforeAll(async () => {
-  backends = await createTestBackends();
+  // 1,000 deliveries come from one test IP; the per-IP limit of public routes has its own test below.
+  backends = await createTestBackends({ RATE_LIMIT_IP_PER_MINUTE: '100000' });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
   worker = await startInProcessWorker(backends.env);
@@ -111,6 +112,29 @@ describe('webhook triggers', () => {
     });
     expect(res.status).toBe(415);
     expect(((await res.json()) as { error_code: string }).error_code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('counts deliveries against the caller IP, as every public route does', async () => {
+    const strict = await startTestApi({ ...backends.env, RATE_LIMIT_IP_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const body = JSON.stringify({ ref: `ip-${i}` });
+        const res = await fetch(`${strict.url}/api/v1/triggers/webhook/${workflowId}`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', 'x-conflux-signature': signWebhook(secret, body) },
+        });
+        statuses.push(res.status);
+        if (res.status === 429)
+          expect(((await res.json()) as { details: { policy: string } }).details.policy).toBe('ip');
+      }
+      // The budget is shared with the other instances of this file on the same IP, so count from the end.
+      expect(statuses.at(-1)).toBe(429);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('refuses a bad, stale or missing signature with 401', async () => {

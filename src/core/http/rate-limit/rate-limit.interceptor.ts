@@ -11,6 +11,7 @@ import type { Request, Response } from 'express';
 import { from, type Observable, switchMap } from 'rxjs';
 import type { Principal } from '../../auth/principal';
 import { RateLimitConfig } from '../../config/rate-limit.config';
+import { AUTH_METADATA } from '../../auth/auth.decorator';
 import { AppException } from '../app.exception';
 import { type NamedLimit, RATE_LIMIT_METADATA } from './rate-limit.decorator';
 import { type Policy, type PolicyState, RateLimiter } from './rate-limiter';
@@ -59,7 +60,13 @@ export class RateLimitInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     const res = context.switchToHttp().getResponse<Response>();
 
-    return from(this.policies(req.user as Principal | undefined, req.ip ?? 'unknown', named)).pipe(
+    const isPublic =
+      this.reflector.getAllAndOverride<{ public?: boolean } | undefined>(AUTH_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ])?.public === true;
+    const principal = req.user as Principal | undefined;
+    return from(this.policies(principal, req.ip ?? 'unknown', named, isPublic)).pipe(
       switchMap(async (policies) => {
         const decision = await this.limiter.consume(policies);
         setHeaders(res, decision.states);
@@ -76,10 +83,12 @@ export class RateLimitInterceptor implements NestInterceptor {
     );
   }
 
+  /** A public route (login, a webhook delivery) always counts against its caller's IP, credential or not. */
   private async policies(
     principal: Principal | undefined,
     ip: string,
     named: NamedLimit | undefined,
+    isPublic: boolean,
   ): Promise<Policy[]> {
     const policies: Policy[] = [
       {
@@ -110,7 +119,8 @@ export class RateLimitInterceptor implements NestInterceptor {
         const limit = this.config.RATE_LIMIT_PIPELINE_RUNS_PER_MINUTE;
         policies.push({ name: 'pipeline-runs', subject: `tenant:${tenantId}`, limit, windowSeconds: 60 });
       }
-    } else if (!principal) {
+    }
+    if (!principal || isPublic) {
       policies.push({
         name: 'ip',
         subject: `ip:${ip}`,
