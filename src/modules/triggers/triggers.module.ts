@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { EngineModule } from '../engine/engine.module';
 import { ScheduleEntity } from './entities/schedule.entity';
 import { WebhookSecretEntity } from './entities/webhook-secret.entity';
@@ -20,6 +21,7 @@ export class TriggersModule {
       providers: [
         TriggersRepository,
         TriggersService,
+        RateLimiter,
         // The webhook guard needs the API's key verifier; the worker fires schedule ticks instead.
         ...(role === 'api' ? [WebhookGuard] : [ScheduleProcessor]),
       ],

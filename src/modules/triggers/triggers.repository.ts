@@ -60,6 +60,19 @@ export class TriggersRepository {
   }
 
   /** The worker's reads: a tick names only the schedule; start-up re-registers every enabled one. */
+  /** What the tenant's plan allows its schedules: a tick counts against `perMinute` like a request does. */
+  async schedulePlan(
+    tenantId: string,
+  ): Promise<{ plan: string; perMinute: number; minIntervalSeconds: number } | undefined> {
+    const rows = await this.tx.rows<{ plan: string; per_minute: number; min_interval: number }>(
+      `SELECT p.code AS plan, p.requests_per_minute AS per_minute, p.min_schedule_interval_seconds AS min_interval
+         FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $1`,
+      [tenantId],
+    );
+    const row = rows[0];
+    return row && { plan: row.plan, perMinute: row.per_minute, minIntervalSeconds: row.min_interval };
+  }
+
   scheduleForWorker(id: string): Promise<ScheduleEntity | null> {
     return this.schedules.findOne({ where: { id } });
   }

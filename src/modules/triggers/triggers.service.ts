@@ -6,6 +6,7 @@ import { RedisConfig } from '../../core/config/redis.config';
 import { Transactions } from '../../core/database/transaction';
 import { NotFoundAppException, ValidationFailedException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
+import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import { InjectRedis } from '../../core/queue/redis.provider';
 import { AuditService } from '../audit/audit.service';
@@ -47,6 +48,7 @@ export class TriggersService {
     private readonly tx: Transactions,
     @InjectRedis() private readonly redis: Redis,
     private readonly redisConfig: RedisConfig,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /** Creates or rotates the workflow's webhook secret; the old one stops working at once. */
@@ -125,6 +127,15 @@ export class TriggersService {
   ): Promise<{ schedule: ScheduleResponse; created: boolean }> {
     const timezone = input.timezone ?? 'UTC';
     cronProblem(input.cron, timezone);
+    const plan = await this.repository.schedulePlan(tenantId);
+    const gap = shortestGapSeconds(input.cron, timezone);
+    if (plan && gap < plan.minIntervalSeconds) {
+      throw new ValidationFailedException(
+        HttpStatus.BAD_REQUEST,
+        `The ${plan.plan} plan allows a schedule to fire at most every ${plan.minIntervalSeconds} s; cron '${input.cron}' fires every ${gap} s`,
+        { field: 'cron', min_interval_seconds: plan.minIntervalSeconds },
+      );
+    }
     const result = await this.tx.run(async () => {
       const workflow = await this.workflows.requireRunnable(tenantId, input.workflow_id, input.input ?? {});
       const saved = await this.repository.upsertSchedule({
@@ -169,10 +180,33 @@ export class TriggersService {
     await this.jobs.queue('triggers').removeJobScheduler(removed.id);
   }
 
-  /** One tick (worker): the tick's job id is the run's idempotency key, so a tick never starts two runs. */
+  /**
+   * One tick (worker): the tick's job id is the run's idempotency key, so a tick never starts two runs. A tick
+   * spends from the tenant's per-minute request budget like an API call does; with none left it is skipped.
+   */
   async fire(scheduleId: string, tickId: string): Promise<void> {
     const schedule = await this.repository.scheduleForWorker(scheduleId);
     if (!schedule?.enabled) return;
+    const plan = await this.repository.schedulePlan(schedule.tenant_id);
+    if (plan) {
+      const decision = await this.limiter.consume([
+        {
+          name: 'tenant-minute',
+          subject: `tenant:${schedule.tenant_id}`,
+          limit: plan.perMinute,
+          windowSeconds: 60,
+        },
+      ]);
+      if (!decision.allowed) {
+        this.logger.warn({
+          msg: 'schedule tick skipped: the tenant spent its request budget',
+          schedule_id: scheduleId,
+          tenant_id: schedule.tenant_id,
+          retry_in_seconds: decision.blocked.resetSeconds,
+        });
+        return;
+      }
+    }
     const workflow = await this.workflows
       .requireRunnable(schedule.tenant_id, schedule.workflow_id)
       .catch((error: Error) => {
@@ -247,6 +281,13 @@ export function cronProblem(cron: string, timezone: string): void {
       { field: 'cron' },
     );
   }
+}
+
+/** The shortest time between two of the cron's next 60 firings, in whole seconds. */
+function shortestGapSeconds(cron: string, timezone: string): number {
+  const times = nextFireTimes(cron, timezone, 60).map((time) => Date.parse(time));
+  const gaps = times.slice(1).map((time, i) => time - times[i]);
+  return Math.round(Math.min(...gaps) / 1000);
 }
 
 export function nextFireTimes(cron: string, timezone: string, count = 5): string[] {

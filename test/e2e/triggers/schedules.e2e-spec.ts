@@ -142,4 +142,57 @@ describe('schedule triggers', () => {
       for (const worker of workers) await worker.stop();
     }
   });
+
+  it("refuses a cron that fires more often than the tenant's plan allows", async () => {
+    const starter = await onboardTenant(api.url, await loginAdmin(api.url), 'starterco', 'STARTER');
+    const starterWorkflow = await publish(
+      api.url,
+      starter,
+      graph([{ id: 'tick', type: 'trigger.schedule' }], []),
+    );
+    const schedule = (cron: string) =>
+      call(api.url, 'POST', '/api/v1/triggers/schedule', {
+        credentials: starter.ownerKey,
+        body: { workflow_id: starterWorkflow, cron },
+      });
+    const tooOften = await schedule('* * * * *');
+    expect(tooOften.status).toBe(400);
+    expect(tooOften.body.message).toBe(
+      "The STARTER plan allows a schedule to fire at most every 300 s; cron '* * * * *' fires every 60 s",
+    );
+    expect((await schedule('*/5 * * * *')).status).toBe(201);
+  });
+
+  it("spends the tenant's per-minute budget on ticks: a per-second schedule cannot crowd out the rest", async () => {
+    const tiny = await onboardTenant(api.url, await loginAdmin(api.url), 'tinyco');
+    const tinyWorkflow = await publish(api.url, tiny, graph([{ id: 'tick', type: 'trigger.schedule' }], []));
+    await db.query(
+      `INSERT INTO plans (code, name, daily_pipelines, concurrent_pipelines, team_members, providers,
+                          requests_per_minute, requests_per_hour, min_schedule_interval_seconds)
+       VALUES ('TINY', 'Tiny', 1, 1, 1, 1, 3, 1000, 1)`,
+    );
+    await db.query(`UPDATE tenants SET plan_code = 'TINY' WHERE id = 'tinyco'`);
+    const worker = await spawnWorker(backends.env);
+    try {
+      const created = await call(api.url, 'POST', '/api/v1/triggers/schedule', {
+        credentials: tiny.ownerKey,
+        body: { workflow_id: tinyWorkflow, cron: '* * * * * *' },
+      });
+      expect(created.status).toBe(201);
+      const runs = async () =>
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = 'tinyco'`))
+          .rows[0].n;
+      await waitFor(
+        () => worker.output.some((line) => line.includes('schedule tick skipped')),
+        'a skipped tick',
+        15_000,
+      );
+      // The budget is 3 a minute, shared with the tenant's API calls: the schedule never starts more than that.
+      expect(await runs()).toBeLessThanOrEqual(3);
+      const skipped = worker.output.find((line) => line.includes('schedule tick skipped')) ?? '';
+      expect(JSON.parse(skipped)).toMatchObject({ level: 'warn', tenant_id: 'tinyco' });
+    } finally {
+      await worker.stop();
+    }
+  });
 });

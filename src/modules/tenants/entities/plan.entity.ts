@@ -26,4 +26,8 @@ export class PlanEntity {
 
   @Column({ type: 'integer' })
   requests_per_hour: number;
+
+  /** The shortest interval between two ticks of one of the tenant's cron schedules. */
+  @Column({ type: 'integer' })
+  min_schedule_interval_seconds: number;
 }
