@@ -21,10 +21,10 @@ export class RedisServerNotFoundError extends Error {
   }
 }
 
-/** Starts `redis-server` from PATH on a free loopback port, keeping nothing on disk. */
-export async function startLocalRedis(): Promise<LocalRedis> {
+/** Starts `redis-server` from PATH on a free loopback port (or `port`), keeping nothing on disk. */
+export async function startLocalRedis(port?: number): Promise<LocalRedis> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerNotFoundError();
-  const port = await findFreePort(63790);
+  port ??= await findFreePort(63790);
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -2,6 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisConfig } from '../../config/redis.config';
 import { InjectRedis } from '../../queue/redis.provider';
+import { ServiceUnavailableAppException } from '../app.exception';
+
+/** How long a request waits for Redis to count it before answering 503 rather than hanging. */
+const REDIS_DEADLINE_MS = 2_000;
+/** Connection states in which Redis was lost (not merely not connected yet, as at start-up). */
+const DOWN = new Set(['reconnecting', 'close', 'end']);
 
 export interface Policy {
   /** Shown in RateLimit-Policy, e.g. `tenant-minute`. */
@@ -64,13 +70,32 @@ export class RateLimiter {
     private readonly config: RedisConfig,
   ) {}
 
+  /**
+   * A lost Redis fails at once (ioredis would queue the command until it reconnects, holding the request), a
+   * slow or not yet connected one after the deadline: either way the caller gets 503 QUEUE_UNAVAILABLE.
+   */
+  private withDeadline<T>(send: () => Promise<T>): Promise<T> {
+    const unavailable = () =>
+      new ServiceUnavailableAppException('QUEUE_UNAVAILABLE', 'Redis is unreachable; retry shortly');
+    if (DOWN.has(this.redis.status)) return Promise.reject(unavailable());
+    const command = send();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable()), REDIS_DEADLINE_MS);
+    });
+    command.catch(() => undefined);
+    return Promise.race([command, deadline]).finally(() => clearTimeout(timer));
+  }
+
   async consume(policies: Policy[]): Promise<Decision> {
     const args = policies.flatMap((p) => [
       `${this.config.QUEUE_PREFIX}:rl:${p.name}:${p.subject}`,
       p.limit,
       p.windowSeconds * 1000,
     ]);
-    const reply = (await this.redis.eval(SCRIPT, 0, policies.length, ...args)) as Array<number | string>;
+    const reply = (await this.withDeadline(() =>
+      this.redis.eval(SCRIPT, 0, policies.length, ...args),
+    )) as Array<number | string>;
     if (reply[0] === 0) {
       const index = Number(reply[1]);
       const states = policies.map((p, i) => ({
