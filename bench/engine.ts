@@ -13,10 +13,11 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { EngineService } from '../src/modules/engine/engine.service';
+import { pgTransaction } from './pg-transaction';
 import { WorkflowsService } from '../src/modules/workflows/workflows.service';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
-import { graph, publish } from '../test/support/engine';
+import { graph, publish } from '../test/support/workflows';
 import { createTestBackends, relaxRateLimits, spawnWorker, startTestApi } from '../test/support/harness';
 
 const LEVELS = (process.env.BENCH_IN_FLIGHT ?? '1,50,200').split(',').map(Number);
@@ -94,15 +95,20 @@ async function main(): Promise<void> {
     >();
     const gaps: number[] = [];
     await sub.subscribe(`${backends.queuePrefix}:tenant:bench:runs`);
-    sub.on('message', (_channel, message) => {
-      const event = JSON.parse(message) as {
-        resource_id: string;
-        type: string;
-        step_id: string | null;
-        timestamp: string;
-      };
+    interface Published {
+      resource_id: string;
+      type: string;
+      step_id: string | null;
+      timestamp: string;
+    }
+    // A run may finish before `start()` has returned to this loop: its events wait here until it is known.
+    const early = new Map<string, Published[]>();
+    const apply = (event: Published) => {
       const t = times.get(event.resource_id);
-      if (!t) return;
+      if (!t) {
+        early.set(event.resource_id, [...(early.get(event.resource_id) ?? []), event]);
+        return;
+      }
       const at = Date.parse(event.timestamp);
       if (event.type === 'step.completed' && event.step_id) t.stepDone.set(event.step_id, at);
       if (event.type === 'step.started' && event.step_id) t.stepStarted.set(event.step_id, at);
@@ -116,7 +122,8 @@ async function main(): Promise<void> {
         }
         done.get(event.resource_id)?.();
       }
-    });
+    };
+    sub.on('message', (_channel, message) => apply(JSON.parse(message) as Published));
     let serial = 0;
     const engineRound = async (inFlight: number, total: number): Promise<Sample> => {
       const e2e: number[] = [];
@@ -138,6 +145,8 @@ async function main(): Promise<void> {
             resolve();
           }),
         );
+        for (const event of early.get(run.id) ?? []) apply(event);
+        early.delete(run.id);
         return { finished };
       });
       return { runsPerSecond: rps, endToEnd: e2e, stepToStep: [...gaps] };
@@ -161,24 +170,11 @@ async function main(): Promise<void> {
       { began: number; resolve: () => void; done: number[]; started: number[] }
     >();
     const baseGaps: number[] = [];
-    const tx = async <T>(
+    const tx = <T>(
       work: (
         q: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>,
       ) => Promise<T>,
-    ) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work((sql, params) => client.query(sql, params));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
-    };
+    ) => pgTransaction(pool, (client) => work((sql, params) => client.query(sql, params)));
     const event = async (
       q: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>,
       run: number,

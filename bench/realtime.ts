@@ -18,7 +18,7 @@ import type { RedisConfig } from '../src/core/config/redis.config';
 import { EventPublisher } from '../src/core/events/event-publisher';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
-import { graph, publish, startRun } from '../test/support/engine';
+import { graph, publish, startRun } from '../test/support/workflows';
 import { createTestBackends, relaxRateLimits, startTestApi } from '../test/support/harness';
 import { keyOf } from '../test/support/ws';
 

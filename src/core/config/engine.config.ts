@@ -28,6 +28,22 @@ export class EngineConfig {
   @Min(100)
   ENGINE_RECONCILE_AFTER_MS: number = 15_000;
 
+  /** Child processes that evaluate JSONata expressions (transform, condition, templates), per worker process. */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  ENGINE_EXPRESSION_PROCESSES: number = 2;
+
+  /** Time limit of one expression evaluation; an expression past it is stopped and its step fails. */
+  @IsInt()
+  @Min(10)
+  ENGINE_EXPRESSION_TIMEOUT_MS: number = 1000;
+
+  /** Finished runs (and their steps and events) are deleted this many days after they end; 0 keeps them. */
+  @IsInt()
+  @Min(0)
+  RUN_RETENTION_DAYS: number = 30;
+
   /** Largest HTTP step response body read. */
   @IsInt()
   @Min(1)

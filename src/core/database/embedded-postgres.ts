@@ -52,7 +52,9 @@ export async function startEmbeddedPostgres(options: {
     await server.start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : recent.filter(Boolean).join('\n  ');
-    throw new StartupError(`embedded PostgreSQL (data in ${dataDir}) did not start:\n  ${reason || 'no output'}`);
+    throw new StartupError(
+      `embedded PostgreSQL (data in ${dataDir}) did not start:\n  ${reason || 'no output'}`,
+    );
   }
 
   const admin = new Client({

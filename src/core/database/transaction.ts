@@ -4,8 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 interface Unit {
   manager: EntityManager;
-  /** Run once the transaction has committed; dropped on rollback. */
-  afterCommit: Array<() => void>;
+  /** Run once the outermost transaction has committed, in order; dropped on rollback. */
+  afterCommit: Array<() => void | Promise<void>>;
 }
 
 const current = new AsyncLocalStorage<Unit>();
@@ -21,20 +21,23 @@ export class Transactions {
 
   run<T>(work: () => Promise<T>): Promise<T> {
     if (current.getStore()) return work();
-    const afterCommit: Array<() => void> = [];
+    const afterCommit: Array<() => void | Promise<void>> = [];
     return this.dataSource
       .transaction((manager) => current.run({ manager, afterCommit }, work))
-      .then((result) => {
-        for (const hook of afterCommit) hook();
+      .then(async (result) => {
+        for (const hook of afterCommit) await hook();
         return result;
       });
   }
 
-  /** `hook` runs when the surrounding transaction commits (never if it rolls back); at once outside one. */
-  afterCommit(hook: () => void): void {
+  /**
+   * `hook` runs when the outermost surrounding transaction commits (never if it rolls back), and that `run()`
+   * resolves once it is done; outside a transaction it runs at once.
+   */
+  afterCommit(hook: () => void | Promise<void>): void {
     const unit = current.getStore();
     if (unit) unit.afterCommit.push(hook);
-    else hook();
+    else void hook();
   }
 
   manager(): EntityManager {

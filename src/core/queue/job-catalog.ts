@@ -15,6 +15,8 @@ export interface JobPayloads {
   'trigger.schedule': { schedule_id: string };
   /** Hourly: deletes idempotency records past their 24 h retention. */
   'maintenance.idempotency-cleanup': Record<string, never>;
+  /** Hourly: deletes runs (steps, events) that ended more than RUN_RETENTION_DAYS ago. */
+  'maintenance.run-retention': Record<string, never>;
 }
 
 export type JobName = Extract<keyof JobPayloads, string>;
@@ -25,6 +27,7 @@ export const JOB_QUEUES: JobCatalog = {
   'engine.step': 'engine',
   'trigger.schedule': 'triggers',
   'maintenance.idempotency-cleanup': 'maintenance',
+  'maintenance.run-retention': 'maintenance',
 };
 
 export const JOB_CATALOG = Symbol('JOB_CATALOG');

@@ -12,6 +12,9 @@ import {
 } from './job-catalog';
 import { InjectRedis } from './redis.provider';
 
+/** How long finished jobs stay in Redis (for inspection), unless a caller says otherwise. */
+const KEEP: JobsOptions = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } };
+
 /** The producer: enqueues typed jobs on the queue the catalog names. Used by API and worker alike. */
 @Injectable()
 export class JobQueue implements BeforeApplicationShutdown {
@@ -31,12 +34,25 @@ export class JobQueue implements BeforeApplicationShutdown {
   ): Promise<string> {
     const queueName = this.catalog[name];
     if (!queueName) throw new Error(`job '${String(name)}' is not in the job catalog`);
-    const job = await this.queue(queueName).add(name, payload, {
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
-      ...options,
-    });
+    const job = await this.queue(queueName).add(name, payload, { ...KEEP, ...options });
     return job.id ?? '';
+  }
+
+  /** Several jobs of one name in one round trip (`addBulk`); deterministic `jobId`s dedupe as in `enqueue`. */
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: JobPayloads[N]; options?: JobsOptions }>,
+  ): Promise<void> {
+    if (jobs.length === 0) return;
+    const queueName = this.catalog[name];
+    if (!queueName) throw new Error(`job '${String(name)}' is not in the job catalog`);
+    await this.queue(queueName).addBulk(
+      jobs.map((job) => ({
+        name,
+        data: job.payload,
+        opts: { ...KEEP, ...job.options },
+      })),
+    );
   }
 
   /**

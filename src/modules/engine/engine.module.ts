@@ -8,7 +8,9 @@ import { WorkflowsModule } from '../workflows/workflows.module';
 import { EngineProcessor } from './engine.processor';
 import { EngineService } from './engine.service';
 import { EXECUTOR_CLASSES, ExecutorRegistry } from './executors/executor-registry';
+import { ExpressionEvaluator } from './expressions';
 import { Reconciler } from './reconciler';
+import { RunRetention } from './run-retention';
 
 /** The run state machine for both processes; the worker also gets the step processor and the reconciler. */
 @Module({})
@@ -26,8 +28,9 @@ export class EngineModule {
         RunsRepository,
         EngineService,
         ExecutorRegistry,
+        ExpressionEvaluator,
         ...EXECUTOR_CLASSES,
-        ...(role === 'worker' ? [EngineProcessor, Reconciler] : []),
+        ...(role === 'worker' ? [EngineProcessor, Reconciler, RunRetention] : []),
       ],
       exports: [EngineService, RunsRepository, WorkflowsModule],
     };

@@ -6,16 +6,15 @@ import { AppException } from '../../core/http/app.exception';
 import { currentRequestId } from '../../core/tenancy/request-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { JobQueue } from '../../core/queue/job-queue.service';
-import type { RunEventEntity } from '../runs/entities/run-event.entity';
 import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from '../runs/entities/run.entity';
 import type { StepRunEntity, StepStatus } from '../runs/entities/step-run.entity';
-import { RunsRepository } from '../runs/runs.repository';
+import { type NewRunEvent, type RunChanges, RunsRepository } from '../runs/runs.repository';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { STEPS_BY_TYPE } from '../workflows/steps';
 import { ExecutorRegistry } from './executors/executor-registry';
 import { PermanentStepError, type StepOutcome } from './executors/step-executor';
-import { renderTemplates } from './expressions';
+import { ExpressionError, ExpressionEvaluator } from './expressions';
 import { WorkflowGraph } from './graph';
 
 export class RunConflictException extends AppException {
@@ -32,8 +31,53 @@ interface StepJob {
   kind: 'execute' | 'approval-timeout';
 }
 
+type InlineResult = { id: string; output: unknown } | { id: string; error: Error };
+
+/** Inline (pure) steps one transaction may run, and for how long, before the rest go out as jobs. */
+const INLINE_MAX_STEPS = 32;
+const INLINE_MAX_MS = 100;
+
+/** How long a cancel signal also stops the steps of its run that start after it arrived. */
+const ABORT_MEMORY_MS = 10_000;
+
+const OPEN_STEP_STATUSES: StepStatus[] = ['queued', 'running', 'waiting', 'pending'];
+
+/**
+ * One run locked in the current transaction, with its steps as they stand, and what the transaction changes
+ * about it: the run row and its events are written once, together, when the unit of work ends.
+ */
+class RunUnit {
+  readonly changes: RunChanges = {};
+  readonly events: NewRunEvent[] = [];
+
+  constructor(
+    readonly run: RunEntity,
+    readonly steps: Map<string, StepRunEntity>,
+  ) {}
+
+  set(changes: RunChanges): void {
+    Object.assign(this.changes, changes);
+    Object.assign(this.run, changes);
+  }
+
+  setStep(step: Partial<StepRunEntity> & Pick<StepRunEntity, 'step_id'>): void {
+    const existing = this.steps.get(step.step_id);
+    this.steps.set(step.step_id, Object.assign(existing ?? ({} as StepRunEntity), step));
+  }
+
+  /** The expression context: the run's input and each step's status and (once completed) output. */
+  context(): RunContext {
+    const steps: RunContext['steps'] = {};
+    for (const [id, step] of this.steps)
+      steps[id] =
+        step.status === 'completed' ? { status: step.status, output: step.output } : { status: step.status };
+    return { input: this.run.input, steps };
+  }
+}
+
 /** What a transaction decided that must happen after it commits: jobs to enqueue, events to publish. */
 class Effects {
+  readonly units = new Map<string, RunUnit>();
   readonly jobs: StepJob[] = [];
   readonly events: DomainEvent[] = [];
   readonly parents: string[] = [];
@@ -67,13 +111,19 @@ export interface StartRun {
 export const jobIdOf = (job: { runId: string; stepId: string; attempt: number; kind: string }) =>
   `${job.runId}_${job.attempt}_${encodeURIComponent(job.stepId)}${job.kind === 'approval-timeout' ? '_timeout' : ''}`;
 
+/** The deterministic idempotency key of the child run a workflow.call attempt starts. */
+export const childKeyOf = (step: { run_id: string; step_id: string; attempt: number }) =>
+  `call:${step.run_id}:${step.step_id}:${step.attempt}`;
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * The run state machine. Postgres holds every run's state and BullMQ only delivers work: each transition
- * happens in one transaction under the run's row lock (a step's completion, its event, the context and its
- * successors' rows together), and the jobs for newly queued steps are enqueued after commit. A crash between
- * commit and enqueue leaves queued rows without jobs, which the reconciler re-delivers; job ids are
- * deterministic and every transition is conditional on the step's current status and attempt, so a duplicate
- * delivery changes nothing.
+ * happens in one transaction under the run's row lock (a step's completion, the pure steps that follow it, their
+ * events and the successors' rows together), and the jobs for newly queued steps are enqueued once the outermost
+ * transaction commits. A crash between commit and enqueue leaves queued rows without jobs, which the reconciler
+ * re-delivers; job ids are deterministic and every transition is conditional on the step's current status and
+ * attempt, so a duplicate delivery changes nothing.
  */
 @Injectable()
 export class EngineService {
@@ -81,6 +131,8 @@ export class EngineService {
   private readonly graphs = new Map<string, WorkflowGraph>();
   /** Abort controllers of steps executing in this process, by run: cancel aborts them. */
   private readonly inFlight = new Map<string, Set<AbortController>>();
+  /** Runs whose cancel signal arrived lately, by when. */
+  private readonly aborted = new Map<string, number>();
 
   constructor(
     private readonly runs: RunsRepository,
@@ -91,14 +143,14 @@ export class EngineService {
     private readonly tx: Transactions,
     private readonly config: EngineConfig,
     private readonly metrics: MetricsService,
+    private readonly expressions: ExpressionEvaluator,
   ) {}
 
   // ---- API side ----------------------------------------------------------------------------------
 
   /** Creates a run (or finds the one with the same idempotency key) and queues its trigger. */
   async start(params: StartRun): Promise<{ run: RunEntity; created: boolean }> {
-    const effects = new Effects();
-    const result = await this.tx.run(async () => {
+    return this.transact(async (effects) => {
       if (params.idempotencyKey) {
         const existing = await this.runs.findRunByKey(params.tenantId, params.idempotencyKey);
         if (existing) return { run: existing, created: false };
@@ -123,23 +175,24 @@ export class EngineService {
           created: false,
         };
       }
+      const unit = new RunUnit(run, new Map());
+      effects.units.set(run.id, unit);
       const graph = this.graphOf(params.workflow);
-      await this.event(effects, run, 'run.created', null, {
+      this.event(effects, unit, 'run.created', null, {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
       });
       effects.started.push(run.trigger_type);
-      await this.queue(effects, run, [graph.trigger().id], graph);
+      await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      run.context = unit.context();
       return { run, created: true };
     });
-    await this.flush(effects);
-    return result;
   }
 
-  /** Completes a waiting approval with the resume data, and carries on. */
+  /** Completes a waiting step the API may resolve (an approval) with the resume data, and carries on. */
   async resume(tenantId: string, runId: string, stepId: string, data: unknown): Promise<void> {
     const step = await this.runs.findStep(runId, stepId);
-    if (!step || step.tenant_id !== tenantId || step.type !== 'approval' || step.status !== 'waiting') {
+    if (!step || step.tenant_id !== tenantId || step.status !== 'waiting' || step.child_key) {
       throw new RunConflictException(`step '${stepId}' is not an approval waiting for input`);
     }
     const done = await this.complete(runId, stepId, step.attempt, ['waiting'], data ?? {});
@@ -148,35 +201,34 @@ export class EngineService {
 
   /** running/paused/pending -> cancelled: nothing new starts, steps in flight are aborted. */
   async cancel(tenantId: string, runId: string): Promise<void> {
-    const effects = new Effects();
-    await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(runId);
-      if (!run || run.tenant_id !== tenantId)
+    // Aborted before the lock is taken too: a pure step evaluating inline holds the run's lock while it runs.
+    const status = (await this.runs.findRun(tenantId, runId))?.status;
+    if (status && !TERMINAL_RUN_STATUSES.includes(status))
+      await this.publisher.publishControl({ abort_runs: [runId] });
+    await this.transact(async (effects) => {
+      const unit = await this.lock(effects, runId);
+      if (!unit || unit.run.tenant_id !== tenantId)
         throw new RunConflictException(`run '${runId}' cannot be cancelled`);
-      if (TERMINAL_RUN_STATUSES.includes(run.status))
-        throw new RunConflictException(`run '${runId}' is already ${run.status}`);
-      await this.finishRun(effects, run, 'cancelled', null);
+      if (TERMINAL_RUN_STATUSES.includes(unit.run.status))
+        throw new RunConflictException(`run '${runId}' is already ${unit.run.status}`);
+      await this.finishRun(effects, unit, 'cancelled', null);
     });
-    await this.flush(effects);
   }
 
   /** Failed runs only: failed (and cancelled) steps run again; completed steps keep their outputs. */
   async retry(tenantId: string, runId: string): Promise<void> {
-    const effects = new Effects();
-    await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(runId);
-      if (!run || run.tenant_id !== tenantId)
+    await this.transact(async (effects) => {
+      const unit = await this.lock(effects, runId);
+      if (!unit || unit.run.tenant_id !== tenantId)
         throw new RunConflictException(`run '${runId}' cannot be retried`);
-      if (run.status !== 'failed')
-        throw new RunConflictException(`only failed runs can be retried; run '${runId}' is ${run.status}`);
-      const steps = await this.runs.stepsOf(run.id);
-      const again = steps.filter((s) => s.status === 'failed' || s.status === 'cancelled');
-      const context: RunContext = { ...run.context, steps: { ...run.context.steps } };
-      for (const step of again) delete context.steps[step.step_id];
-      await this.runs.updateRun(run.id, { status: 'running', error: null, completed_at: null, context });
-      run.status = 'running';
-      await this.event(effects, run, 'run.retried', null, { steps: again.map((s) => s.step_id) });
-      const graph = await this.graphOfRun(run);
+      if (unit.run.status !== 'failed')
+        throw new RunConflictException(
+          `only failed runs can be retried; run '${runId}' is ${unit.run.status}`,
+        );
+      const again = [...unit.steps.values()].filter((s) => s.status === 'failed' || s.status === 'cancelled');
+      unit.set({ status: 'running', error: null, completed_at: null });
+      this.event(effects, unit, 'run.retried', null, { steps: again.map((s) => s.step_id) });
+      const graph = await this.graphOfRun(unit.run);
       for (const step of again) {
         const attempt = step.attempt + 1;
         await this.runs.transitionStep(step.id, ['failed', 'cancelled'], undefined, {
@@ -185,34 +237,38 @@ export class EngineService {
           error: null,
           not_before: null,
         });
-        await this.event(effects, run, 'step.queued', step.step_id, { attempt });
+        unit.setStep({ step_id: step.step_id, status: 'queued', attempt });
+        this.event(effects, unit, 'step.queued', step.step_id, { attempt });
         effects.jobs.push({
-          runId: run.id,
+          runId,
           stepId: step.step_id,
           attempt,
-          delayMs: this.initialDelay(graph, step.step_id),
+          delayMs: this.queueDelay(graph, step.step_id),
           kind: 'execute',
         });
       }
     });
-    await this.flush(effects);
   }
 
   // ---- worker side -------------------------------------------------------------------------------
 
-  /** One delivery of an `engine.step` job. Safe to run twice: only the first delivery changes anything. */
+  /**
+   * One delivery of an `engine.step` job. Safe to run twice: only the first delivery changes anything. A pure
+   * step is claimed, run and completed in one transaction (with the pure steps after it); any other is claimed,
+   * run outside any transaction, and completed in a second one.
+   */
   async runJob(job: {
     run_id: string;
     step_id: string;
     attempt: number;
     kind: 'execute' | 'approval-timeout';
   }): Promise<void> {
-    if (job.kind === 'approval-timeout') return this.approvalTimedOut(job.run_id, job.step_id, job.attempt);
-    const effects = new Effects();
-    const claimed = await this.tx.run(async () => {
-      const { run, step } = await this.runs.lockRunWithStepForEngine(job.run_id, job.step_id);
-      if (!run || !step || step.attempt !== job.attempt) return undefined;
-      if (TERMINAL_RUN_STATUSES.includes(run.status)) return undefined;
+    if (job.kind === 'approval-timeout') return this.deadlinePassed(job.run_id, job.step_id, job.attempt);
+    const claimed = await this.transact(async (effects) => {
+      const unit = await this.lock(effects, job.run_id);
+      const step = unit?.steps.get(job.step_id);
+      if (!unit || !step || step.attempt !== job.attempt) return undefined;
+      if (TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
       // 'running' again: the worker that had it died; the job was redelivered.
       if (step.status !== 'queued' && step.status !== 'running') return undefined;
       if (step.status === 'queued') {
@@ -221,78 +277,53 @@ export class EngineService {
           started: true,
           not_before: null,
         });
-        if (run.status === 'pending') {
-          await this.runs.updateRun(run.id, { status: 'running', started_at: new Date() });
-          run.status = 'running';
-          await this.event(effects, run, 'run.started', null, {});
+        unit.setStep({ step_id: step.step_id, status: 'running' });
+        if (unit.run.status === 'pending') {
+          unit.set({ status: 'running', started_at: new Date() });
+          this.event(effects, unit, 'run.started', null, {});
         }
-        await this.event(effects, run, 'step.started', step.step_id, { attempt: step.attempt });
+        this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
       }
-      return { run, step };
+      const graph = await this.graphOfRun(unit.run);
+      const node = graph.node(step.step_id);
+      if (!this.executors.for(node.type).inline(node.data.config ?? {}))
+        return { run: unit.run, step, node, context: unit.context() };
+      const outcome = await this.attempt(unit.run, step, node, unit.context());
+      if ('error' in outcome) await this.failInUnit(effects, unit, step, outcome.error);
+      else await this.settleInUnit(effects, unit, step, outcome, ['running']);
+      return undefined;
     });
-    await this.flush(effects);
     if (!claimed) return;
-    const { run, step } = claimed;
-    const graph = await this.graphOfRun(run);
-    const node = graph.node(step.step_id);
-    const controller = new AbortController();
-    const timeoutMs = node.data.timeout_ms ?? this.config.ENGINE_STEP_TIMEOUT_MS;
-    const timer = setTimeout(
-      () => controller.abort(new Error(`step timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    this.track(run.id, controller, true);
-    let outcome: StepOutcome;
-    const stopTimer = this.metrics.stepDuration.startTimer({ type: node.type });
+    const { run, step, node, context } = claimed;
+    const outcome = await this.attempt(run, step, node, context);
+    if ('error' in outcome) return this.failAttempt(run.id, step, outcome.error);
     try {
-      const definition = STEPS_BY_TYPE.get(node.type);
-      const expressionFields = new Set(definition?.expressionFields ?? []);
-      const raw = node.data.config ?? {};
-      const rendered = (await renderTemplates(
-        Object.fromEntries(Object.entries(raw).filter(([key]) => !expressionFields.has(key))),
-        run.context,
-      )) as Record<string, unknown>;
-      const config = {
-        ...rendered,
-        ...Object.fromEntries(Object.entries(raw).filter(([key]) => expressionFields.has(key))),
-      };
-      outcome = await abortable(
-        this.executors.for(node.type).execute({
-          tenantId: run.tenant_id,
-          runId: run.id,
-          stepId: step.step_id,
-          attempt: step.attempt,
-          node,
-          config,
-          context: run.context,
-          input: run.input,
-          signal: controller.signal,
-        }),
-        controller.signal,
-      );
+      await this.transact(async (effects) => {
+        const unit = await this.lock(effects, run.id);
+        if (unit && !TERMINAL_RUN_STATUSES.includes(unit.run.status))
+          await this.settleInUnit(effects, unit, step, outcome, ['running']);
+      });
     } catch (error) {
-      stopTimer({ outcome: 'failed' });
-      await this.failAttempt(run.id, step, error instanceof Error ? error : new Error(String(error)));
-      return;
-    } finally {
-      clearTimeout(timer);
-      this.track(run.id, controller, false);
+      // Nothing of the outcome committed (a child run that could not be created, a lost connection).
+      await this.failAttempt(run.id, step, asError(error));
     }
-    stopTimer({ outcome: outcome.kind });
-    if (outcome.kind === 'completed')
-      await this.complete(run.id, step.step_id, step.attempt, ['running'], outcome.output);
-    else if (outcome.kind === 'waiting') await this.wait(run.id, step, node.data.config ?? {});
-    else await this.call(run, step, outcome.workflowId, outcome.input);
   }
 
-  /** Aborts this process's executing steps of a run (the cancel signal every worker receives). */
+  /**
+   * Aborts this process's executing steps of a run (the cancel signal every worker receives), and the ones it
+   * starts in the next moments: the signal comes before the cancel takes the run's lock, and a transaction
+   * running pure steps inline may be between two of them.
+   */
   abortRun(runId: string): void {
+    const now = Date.now();
+    for (const [id, at] of this.aborted) if (now - at > ABORT_MEMORY_MS) this.aborted.delete(id);
+    this.aborted.set(runId, now);
     for (const controller of this.inFlight.get(runId) ?? []) controller.abort(new Error('run cancelled'));
   }
 
   /**
-   * Records a step's completion once and decides what follows, in one transaction: successors queued (or
-   * skipped), the run completed when nothing is left. False when the step was not in `from` any more.
+   * Records a step's completion once and decides what follows, in one transaction: successors queued, skipped
+   * or run inline, the run completed when nothing is left. False when the step was not in `from` any more.
    */
   async complete(
     runId: string,
@@ -301,220 +332,10 @@ export class EngineService {
     from: StepStatus[],
     output: unknown,
   ): Promise<boolean> {
-    const effects = new Effects();
-    const done = await this.tx.run(async () => {
-      const { run, step } = await this.runs.lockRunWithStepForEngine(runId, stepId);
-      if (!run || !step) return false;
-      if (
-        !(await this.runs.transitionStep(step.id, from, attempt, {
-          status: 'completed',
-          output,
-          error: null,
-          finished: true,
-        }))
-      )
-        return false;
-      const context: RunContext = {
-        ...run.context,
-        steps: { ...run.context.steps, [stepId]: { status: 'completed', output } },
-      };
-      const resuming = run.status === 'paused' && step.type === 'approval';
-      await this.runs.updateRun(run.id, { context, ...(resuming ? { status: 'running' } : {}) });
-      run.context = context;
-      if (resuming) {
-        run.status = 'running';
-        await this.event(effects, run, 'run.resumed', stepId, {});
-      }
-      await this.event(effects, run, 'step.completed', stepId, { attempt, output });
-      if (!TERMINAL_RUN_STATUSES.includes(run.status)) await this.advance(effects, run);
-      return true;
+    return this.transact(async (effects) => {
+      const unit = await this.lock(effects, runId);
+      return unit ? this.completeInUnit(effects, unit, stepId, attempt, from, output) : false;
     });
-    await this.flush(effects);
-    return done;
-  }
-
-  // ---- transitions -------------------------------------------------------------------------------
-
-  private async failAttempt(runId: string, step: StepRunEntity, error: Error): Promise<void> {
-    const effects = new Effects();
-    await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(runId);
-      if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) return;
-      const graph = await this.graphOfRun(run);
-      const node = graph.node(step.step_id);
-      const maxAttempts = node.data.retry?.max_attempts ?? this.config.ENGINE_MAX_ATTEMPTS;
-      const permanent = error instanceof PermanentStepError;
-      if (!permanent && step.attempt < maxAttempts) {
-        const delayMs =
-          (node.data.retry?.backoff_ms ?? this.config.ENGINE_BACKOFF_MS) * 2 ** (step.attempt - 1);
-        const attempt = step.attempt + 1;
-        const moved = await this.runs.transitionStep(step.id, ['running'], step.attempt, {
-          status: 'queued',
-          attempt,
-          error: error.message,
-          not_before: new Date(Date.now() + delayMs),
-        });
-        if (!moved) return;
-        await this.event(effects, run, 'step.retrying', step.step_id, {
-          attempt,
-          error: error.message,
-          delay_ms: delayMs,
-        });
-        effects.jobs.push({ runId, stepId: step.step_id, attempt, delayMs, kind: 'execute' });
-        return;
-      }
-      if (
-        !(await this.runs.transitionStep(step.id, ['running', 'waiting'], step.attempt, {
-          status: 'failed',
-          error: error.message,
-          finished: true,
-        }))
-      )
-        return;
-      await this.recordStep(run, step.step_id, 'failed');
-      await this.event(effects, run, 'step.failed', step.step_id, {
-        attempt: step.attempt,
-        error: error.message,
-      });
-      await this.finishRun(effects, run, 'failed', `step '${step.step_id}' failed: ${error.message}`);
-    });
-    await this.flush(effects);
-  }
-
-  /** Queues what became runnable, skips what cannot run any more, and ends the run when nothing is left. */
-  private async advance(effects: Effects, run: RunEntity): Promise<void> {
-    const graph = await this.graphOfRun(run);
-    const steps = await this.runs.stepsOf(run.id);
-    const state = new Map(steps.map((s) => [s.step_id, { status: s.status, output: s.output }]));
-    const { run: runnable, skip } = graph.decide(state);
-    if (skip.length > 0) {
-      await this.runs.insertSteps(
-        skip.map((id) => ({
-          run_id: run.id,
-          tenant_id: run.tenant_id,
-          step_id: id,
-          type: graph.node(id).type,
-          status: 'skipped' as const,
-        })),
-      );
-      for (const id of skip) {
-        await this.recordStep(run, id, 'skipped');
-        await this.event(effects, run, 'step.skipped', id, {});
-      }
-    }
-    await this.queue(effects, run, runnable, graph);
-    const open =
-      steps.some((s) => ['queued', 'running', 'waiting', 'pending'].includes(s.status)) ||
-      runnable.length > 0;
-    if (!open) await this.finishRun(effects, run, 'completed', null);
-  }
-
-  private async queue(
-    effects: Effects,
-    run: RunEntity,
-    stepIds: string[],
-    graph: WorkflowGraph,
-  ): Promise<void> {
-    const rows = stepIds.map((id) => {
-      const delayMs = this.initialDelay(graph, id);
-      return {
-        run_id: run.id,
-        tenant_id: run.tenant_id,
-        step_id: id,
-        type: graph.node(id).type,
-        status: 'queued' as const,
-        not_before: delayMs > 0 ? new Date(Date.now() + delayMs) : null,
-        delayMs,
-      };
-    });
-    const inserted = new Set(await this.runs.insertSteps(rows));
-    for (const row of rows.filter((r) => inserted.has(r.step_id))) {
-      await this.event(effects, run, 'step.queued', row.step_id, { attempt: 1 });
-      effects.jobs.push({
-        runId: run.id,
-        stepId: row.step_id,
-        attempt: 1,
-        delayMs: row.delayMs,
-        kind: 'execute',
-      });
-    }
-  }
-
-  /** A delay step waits as a delayed job: no worker is held. */
-  private initialDelay(graph: WorkflowGraph, stepId: string): number {
-    const node = graph.node(stepId);
-    return node.type === 'delay' ? Number(node.data.config?.duration_ms ?? 0) : 0;
-  }
-
-  private async wait(runId: string, step: StepRunEntity, config: Record<string, unknown>): Promise<void> {
-    const effects = new Effects();
-    await this.tx.run(async () => {
-      const run = await this.runs.lockRunForEngine(runId);
-      if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) return;
-      if (!(await this.runs.transitionStep(step.id, ['running'], step.attempt, { status: 'waiting' })))
-        return;
-      await this.recordStep(run, step.step_id, 'waiting');
-      await this.event(effects, run, 'step.waiting', step.step_id, {});
-      if (run.status === 'running') {
-        await this.runs.updateRun(run.id, { status: 'paused' });
-        run.status = 'paused';
-        await this.event(effects, run, 'run.paused', step.step_id, {});
-      }
-      const timeoutMs = Number(config.timeout_ms ?? 0);
-      if (timeoutMs > 0)
-        effects.jobs.push({
-          runId,
-          stepId: step.step_id,
-          attempt: step.attempt,
-          delayMs: timeoutMs,
-          kind: 'approval-timeout',
-        });
-    });
-    await this.flush(effects);
-  }
-
-  private async approvalTimedOut(runId: string, stepId: string, attempt: number): Promise<void> {
-    const step = await this.runs.findStep(runId, stepId);
-    if (!step || step.status !== 'waiting' || step.attempt !== attempt) return;
-    const run = await this.runs.findRunForEngine(runId);
-    const graph = run && (await this.graphOfRun(run));
-    const onTimeout = graph?.node(stepId).data.config?.on_timeout ?? 'reject';
-    if (onTimeout === 'approve') {
-      await this.complete(runId, stepId, attempt, ['waiting'], { approved: true, timed_out: true });
-    } else {
-      await this.failAttempt(
-        runId,
-        { ...step, status: 'waiting' },
-        new PermanentStepError('approval timed out'),
-      );
-    }
-  }
-
-  /** workflow.call: starts the child (once per attempt, by idempotency key) and waits for it to end. */
-  private async call(
-    parent: RunEntity,
-    step: StepRunEntity,
-    workflowId: string,
-    input: unknown,
-  ): Promise<void> {
-    try {
-      const workflow = await this.workflows.require(parent.tenant_id, workflowId);
-      if (workflow.status !== 'published')
-        throw new PermanentStepError(`workflow '${workflowId}' is not published`);
-      await this.wait(parent.id, step, {});
-      const { run: child } = await this.start({
-        tenantId: parent.tenant_id,
-        workflow,
-        input,
-        triggerType: 'workflow',
-        idempotencyKey: `call:${parent.id}:${step.step_id}:${step.attempt}`,
-        parent: { runId: parent.id, stepId: step.step_id, requestId: parent.request_id },
-      });
-      // The child may have ended before this step was marked waiting.
-      if (TERMINAL_RUN_STATUSES.includes(child.status)) await this.notifyParent(child.id);
-    } catch (error) {
-      await this.failAttempt(parent.id, step, error instanceof Error ? error : new Error(String(error)));
-    }
   }
 
   /** A child run ended: complete (or fail) the workflow.call step waiting for it. */
@@ -539,58 +360,455 @@ export class EngineService {
     }
   }
 
+  /**
+   * The reconciler found a step waiting on a child run that does not exist (its creation was lost): start it
+   * again from the step's deterministic key, as the step's own attempt would have.
+   */
+  async restartChild(step: StepRunEntity): Promise<void> {
+    const run = await this.runs.findRunForEngine(step.run_id);
+    if (!run || TERMINAL_RUN_STATUSES.includes(run.status) || step.status !== 'waiting') return;
+    const node = (await this.graphOfRun(run)).node(step.step_id);
+    const outcome = await this.attempt(run, step, node, run.context);
+    if ('error' in outcome) return this.failAttempt(run.id, step, outcome.error);
+    if (outcome.kind !== 'call') return;
+    const workflow = await this.workflows.require(run.tenant_id, outcome.workflowId);
+    await this.start({
+      tenantId: run.tenant_id,
+      workflow,
+      input: outcome.input,
+      triggerType: 'workflow',
+      idempotencyKey: childKeyOf(step),
+      parent: { runId: run.id, stepId: step.step_id, requestId: run.request_id },
+    });
+  }
+
+  // ---- transitions -------------------------------------------------------------------------------
+
+  /**
+   * Runs one attempt of a step outside any lock: templates rendered, the executor called, under the step's
+   * timeout and the run's cancel signal. The outcome, or the error that failed the attempt.
+   */
+  private async attempt(
+    run: RunEntity,
+    step: StepRunEntity,
+    node: ReturnType<WorkflowGraph['node']>,
+    context: RunContext,
+  ): Promise<StepOutcome | { error: Error }> {
+    const controller = new AbortController();
+    const timeoutMs = node.data.timeout_ms ?? this.config.ENGINE_STEP_TIMEOUT_MS;
+    const timer = setTimeout(
+      () => controller.abort(new Error(`step timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    this.track(run.id, controller, true);
+    if (Date.now() - (this.aborted.get(run.id) ?? -Infinity) <= ABORT_MEMORY_MS)
+      controller.abort(new Error('run cancelled'));
+    const stopTimer = this.metrics.stepDuration.startTimer({ type: node.type });
+    try {
+      const config = await this.renderConfig(node, context, controller.signal);
+      const outcome = await abortable(
+        this.executors.for(node.type).execute({
+          tenantId: run.tenant_id,
+          runId: run.id,
+          stepId: step.step_id,
+          attempt: step.attempt,
+          node,
+          config,
+          context,
+          input: run.input,
+          signal: controller.signal,
+        }),
+        controller.signal,
+      );
+      stopTimer({ outcome: outcome.kind });
+      return outcome;
+    } catch (error) {
+      stopTimer({ outcome: 'failed' });
+      return { error: asError(error) };
+    } finally {
+      clearTimeout(timer);
+      this.track(run.id, controller, false);
+    }
+  }
+
+  /** The node's config with its templates rendered; expression fields are left as written for the executor. */
+  private async renderConfig(
+    node: ReturnType<WorkflowGraph['node']>,
+    context: RunContext,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const expressionFields = new Set(STEPS_BY_TYPE.get(node.type)?.expressionFields ?? []);
+    const raw = node.data.config ?? {};
+    const rendered = (await this.expressions
+      .render(
+        Object.fromEntries(Object.entries(raw).filter(([key]) => !expressionFields.has(key))),
+        context,
+        signal,
+      )
+      .catch((error: unknown) => {
+        throw error instanceof ExpressionError ? new PermanentStepError(error.message) : error;
+      })) as Record<string, unknown>;
+    return {
+      ...rendered,
+      ...Object.fromEntries(Object.entries(raw).filter(([key]) => expressionFields.has(key))),
+    };
+  }
+
+  /** Applies an attempt's outcome to a running step, under the run's lock. */
+  private async settleInUnit(
+    effects: Effects,
+    unit: RunUnit,
+    step: StepRunEntity,
+    outcome: StepOutcome,
+    from: StepStatus[],
+  ): Promise<void> {
+    if (outcome.kind === 'completed') {
+      await this.completeInUnit(effects, unit, step.step_id, step.attempt, from, outcome.output);
+    } else if (outcome.kind === 'waiting') {
+      await this.waitInUnit(effects, unit, step, { deadlineMs: outcome.deadlineMs });
+    } else {
+      await this.callInUnit(effects, unit, step, outcome.workflowId, outcome.input);
+    }
+  }
+
+  private async completeInUnit(
+    effects: Effects,
+    unit: RunUnit,
+    stepId: string,
+    attempt: number,
+    from: StepStatus[],
+    output: unknown,
+  ): Promise<boolean> {
+    const step = unit.steps.get(stepId);
+    if (!step) return false;
+    if (
+      !(await this.runs.transitionStep(step.id, from, attempt, {
+        status: 'completed',
+        output,
+        error: null,
+        finished: true,
+      }))
+    )
+      return false;
+    unit.setStep({ step_id: stepId, status: 'completed', output });
+    const stillWaiting = [...unit.steps.values()].some((s) => s.status === 'waiting');
+    if (unit.run.status === 'paused' && !stillWaiting) {
+      unit.set({ status: 'running' });
+      this.event(effects, unit, 'run.resumed', stepId, {});
+    }
+    this.event(effects, unit, 'step.completed', stepId, { attempt, output });
+    if (!TERMINAL_RUN_STATUSES.includes(unit.run.status)) await this.advance(effects, unit);
+    return true;
+  }
+
+  private async failAttempt(runId: string, step: StepRunEntity, error: Error): Promise<void> {
+    await this.transact(async (effects) => {
+      const unit = await this.lock(effects, runId);
+      if (unit && !TERMINAL_RUN_STATUSES.includes(unit.run.status))
+        await this.failInUnit(effects, unit, step, error);
+    });
+  }
+
+  /** A failed attempt: queued again with backoff while attempts remain (and the error can pass), else failed. */
+  private async failInUnit(
+    effects: Effects,
+    unit: RunUnit,
+    step: StepRunEntity,
+    error: Error,
+  ): Promise<void> {
+    const node = (await this.graphOfRun(unit.run)).node(step.step_id);
+    const maxAttempts = node.data.retry?.max_attempts ?? this.config.ENGINE_MAX_ATTEMPTS;
+    if (!(error instanceof PermanentStepError) && step.attempt < maxAttempts) {
+      const delayMs =
+        (node.data.retry?.backoff_ms ?? this.config.ENGINE_BACKOFF_MS) * 2 ** (step.attempt - 1);
+      const attempt = step.attempt + 1;
+      const moved = await this.runs.transitionStep(step.id, ['running'], step.attempt, {
+        status: 'queued',
+        attempt,
+        error: error.message,
+        not_before: new Date(Date.now() + delayMs),
+      });
+      if (!moved) return;
+      unit.setStep({ step_id: step.step_id, status: 'queued', attempt });
+      this.event(effects, unit, 'step.retrying', step.step_id, {
+        attempt,
+        error: error.message,
+        delay_ms: delayMs,
+      });
+      effects.jobs.push({ runId: unit.run.id, stepId: step.step_id, attempt, delayMs, kind: 'execute' });
+      return;
+    }
+    if (
+      !(await this.runs.transitionStep(step.id, ['running', 'waiting'], step.attempt, {
+        status: 'failed',
+        error: error.message,
+        finished: true,
+      }))
+    )
+      return;
+    unit.setStep({ step_id: step.step_id, status: 'failed' });
+    this.event(effects, unit, 'step.failed', step.step_id, { attempt: step.attempt, error: error.message });
+    await this.finishRun(effects, unit, 'failed', `step '${step.step_id}' failed: ${error.message}`);
+  }
+
+  /**
+   * Queues what became runnable, skips what cannot run any more, runs pure steps inline (as many as the inline
+   * budget allows; the rest go out as jobs), and ends the run when nothing is left.
+   */
+  private async advance(effects: Effects, unit: RunUnit): Promise<void> {
+    const graph = await this.graphOfRun(unit.run);
+    const deadline = Date.now() + INLINE_MAX_MS;
+    let budget = INLINE_MAX_STEPS;
+    for (;;) {
+      const { run: runnable, skip } = graph.decide(unit.steps);
+      const inline: string[] = [];
+      const queue: string[] = [];
+      for (const id of runnable) {
+        const node = graph.node(id);
+        if (
+          budget > 0 &&
+          Date.now() < deadline &&
+          this.executors.for(node.type).inline(node.data.config ?? {})
+        ) {
+          budget -= 1;
+          inline.push(id);
+        } else queue.push(id);
+      }
+      const ran = await this.runInline(unit, graph, inline);
+      await this.insertRound(effects, unit, graph, { skip, queue, ran });
+      if (TERMINAL_RUN_STATUSES.includes(unit.run.status)) return;
+      const failed = ran.find((result) => 'error' in result);
+      if (failed && 'error' in failed) {
+        await this.failInUnit(effects, unit, unit.steps.get(failed.id) as StepRunEntity, failed.error);
+        return;
+      }
+      if (ran.length === 0) break;
+    }
+    const open = [...unit.steps.values()].some((s) => OPEN_STEP_STATUSES.includes(s.status));
+    if (!open) await this.finishRun(effects, unit, 'completed', null);
+  }
+
+  /** Pure steps, evaluated one after another against the context as it stands: each output or its error. */
+  private async runInline(unit: RunUnit, graph: WorkflowGraph, ids: string[]): Promise<InlineResult[]> {
+    const ran: InlineResult[] = [];
+    for (const id of ids) {
+      const step = { run_id: unit.run.id, step_id: id, attempt: 1 } as StepRunEntity;
+      const outcome = await this.attempt(unit.run, step, graph.node(id), unit.context());
+      if ('error' in outcome) ran.push({ id, error: outcome.error });
+      else if (outcome.kind === 'completed') ran.push({ id, output: outcome.output });
+      else ran.push({ id, error: new PermanentStepError(`step '${id}' is not pure: it did not complete`) });
+    }
+    return ran;
+  }
+
+  /**
+   * One round of new step rows in one statement: skipped, queued (their jobs go out after commit) and those just
+   * run inline (completed, or running when they failed: the failure is then recorded like any attempt's).
+   */
+  private async insertRound(
+    effects: Effects,
+    unit: RunUnit,
+    graph: WorkflowGraph,
+    round: {
+      skip?: string[];
+      queue?: string[];
+      ran?: InlineResult[];
+    },
+  ): Promise<void> {
+    const { run } = unit;
+    const base = (id: string) => ({
+      run_id: run.id,
+      tenant_id: run.tenant_id,
+      step_id: id,
+      type: graph.node(id).type,
+    });
+    const delays = new Map((round.queue ?? []).map((id) => [id, this.queueDelay(graph, id)]));
+    const rows = [
+      ...(round.skip ?? []).map((id) => ({ ...base(id), status: 'skipped' as const })),
+      ...(round.queue ?? []).map((id) => {
+        const delayMs = delays.get(id) ?? 0;
+        return {
+          ...base(id),
+          status: 'queued' as const,
+          not_before: delayMs > 0 ? new Date(Date.now() + delayMs) : null,
+        };
+      }),
+      ...(round.ran ?? []).map((result) =>
+        'output' in result
+          ? { ...base(result.id), status: 'completed' as const, output: result.output, started: true }
+          : { ...base(result.id), status: 'running' as const, started: true },
+      ),
+    ];
+    const inserted = await this.runs.insertSteps(rows);
+    const rowIds = new Map(inserted.map((row) => [row.step_id, row.id]));
+    for (const row of rows) {
+      const id = rowIds.get(row.step_id);
+      if (!id) continue;
+      unit.setStep({ ...row, id, attempt: 1, output: 'output' in row ? row.output : null });
+      if (row.status === 'skipped') this.event(effects, unit, 'step.skipped', row.step_id, {});
+      else if (row.status === 'queued') {
+        this.event(effects, unit, 'step.queued', row.step_id, { attempt: 1 });
+        effects.jobs.push({
+          runId: run.id,
+          stepId: row.step_id,
+          attempt: 1,
+          delayMs: delays.get(row.step_id) ?? 0,
+          kind: 'execute',
+        });
+      } else {
+        if (unit.run.status === 'pending') {
+          unit.set({ status: 'running', started_at: new Date() });
+          this.event(effects, unit, 'run.started', null, {});
+        }
+        this.event(effects, unit, 'step.started', row.step_id, { attempt: 1 });
+        if (row.status === 'completed')
+          this.event(effects, unit, 'step.completed', row.step_id, { attempt: 1, output: row.output });
+      }
+    }
+  }
+
+  /** How long a step's job waits before it runs (a delay step's duration). */
+  private queueDelay(graph: WorkflowGraph, stepId: string): number {
+    const node = graph.node(stepId);
+    return this.executors.for(node.type).queueDelayMs(node.data.config ?? {});
+  }
+
+  /** running -> waiting, with its deadline (a timer job) or the child it waits on; the run pauses. */
+  private async waitInUnit(
+    effects: Effects,
+    unit: RunUnit,
+    step: StepRunEntity,
+    wait: { deadlineMs?: number; childKey?: string },
+  ): Promise<boolean> {
+    const deadline = wait.deadlineMs ? new Date(Date.now() + wait.deadlineMs) : null;
+    if (
+      !(await this.runs.transitionStep(step.id, ['running'], step.attempt, {
+        status: 'waiting',
+        not_before: deadline,
+        child_key: wait.childKey ?? null,
+      }))
+    )
+      return false;
+    unit.setStep({ step_id: step.step_id, status: 'waiting' });
+    this.event(effects, unit, 'step.waiting', step.step_id, {});
+    if (unit.run.status === 'running') {
+      unit.set({ status: 'paused' });
+      this.event(effects, unit, 'run.paused', step.step_id, {});
+    }
+    if (wait.deadlineMs)
+      effects.jobs.push({
+        runId: unit.run.id,
+        stepId: step.step_id,
+        attempt: step.attempt,
+        delayMs: wait.deadlineMs,
+        kind: 'approval-timeout',
+      });
+    return true;
+  }
+
+  /** A waiting step's deadline passed: its executor decides (an approval's on_timeout). */
+  private async deadlinePassed(runId: string, stepId: string, attempt: number): Promise<void> {
+    const step = await this.runs.findStep(runId, stepId);
+    if (!step || step.status !== 'waiting' || step.attempt !== attempt) return;
+    const run = await this.runs.findRunForEngine(runId);
+    if (!run) return;
+    const node = (await this.graphOfRun(run)).node(stepId);
+    let output: unknown;
+    try {
+      output = this.executors.for(node.type).deadlinePassed(node.data.config ?? {});
+    } catch (error) {
+      return this.failAttempt(runId, step, asError(error));
+    }
+    await this.complete(runId, stepId, attempt, ['waiting'], output);
+  }
+
+  /**
+   * workflow.call: the parent step waits and its child run is created in the same unit of work, so a crash
+   * leaves either both or neither; the child's key is deterministic per attempt.
+   */
+  private async callInUnit(
+    effects: Effects,
+    unit: RunUnit,
+    step: StepRunEntity,
+    workflowId: string,
+    input: unknown,
+  ): Promise<void> {
+    let workflow: WorkflowEntity;
+    try {
+      workflow = await this.workflows.require(unit.run.tenant_id, workflowId);
+      if (workflow.status !== 'published')
+        throw new PermanentStepError(`workflow '${workflowId}' is not published`);
+    } catch (error) {
+      return this.failInUnit(effects, unit, step, asError(error));
+    }
+    const childKey = childKeyOf(step);
+    if (!(await this.waitInUnit(effects, unit, step, { childKey }))) return;
+    await this.start({
+      tenantId: unit.run.tenant_id,
+      workflow,
+      input,
+      triggerType: 'workflow',
+      idempotencyKey: childKey,
+      parent: { runId: unit.run.id, stepId: step.step_id, requestId: unit.run.request_id },
+    });
+  }
+
   /** Ends a run: open steps cancelled, children cancelled, the parent told. Under the run's lock. */
   private async finishRun(
     effects: Effects,
-    run: RunEntity,
+    unit: RunUnit,
     status: 'completed' | 'failed' | 'cancelled',
     error: string | null,
   ): Promise<void> {
-    const closed = await this.runs.setStepsStatus(
-      run.id,
-      ['queued', 'running', 'waiting', 'pending'],
-      'cancelled',
-    );
-    const context: RunContext = { ...run.context, steps: { ...run.context.steps } };
-    for (const step of closed) context.steps[step.step_id] = { status: 'cancelled' };
-    await this.runs.updateRun(run.id, { status, error, completed_at: new Date(), context });
-    run.status = status;
-    run.context = context;
-    for (const step of closed) await this.event(effects, run, 'step.cancelled', step.step_id, {});
-    await this.event(effects, run, `run.${status}`, null, error ? { error } : {});
+    const { run } = unit;
+    const closed = await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled');
+    unit.set({ status, error, completed_at: new Date() });
+    for (const step of closed) {
+      unit.setStep({ step_id: step.step_id, status: 'cancelled' });
+      this.event(effects, unit, 'step.cancelled', step.step_id, {});
+    }
+    this.event(effects, unit, `run.${status}`, null, error ? { error } : {});
     effects.finished.push(status);
     if (closed.length > 0) effects.aborts.push(run.id);
-    for (const child of await this.runs.activeChildrenForEngine(run.id)) {
-      const locked = await this.runs.lockRunForEngine(child.id);
-      if (locked && !TERMINAL_RUN_STATUSES.includes(locked.status))
-        await this.finishRun(effects, locked, 'cancelled', null);
+    for (const childId of await this.runs.activeChildrenForEngine(run.id)) {
+      const child = await this.lock(effects, childId);
+      if (child && !TERMINAL_RUN_STATUSES.includes(child.run.status))
+        await this.finishRun(effects, child, 'cancelled', null);
     }
     if (run.parent_run_id && status !== 'cancelled') effects.parents.push(run.id);
   }
 
-  private async recordStep(run: RunEntity, stepId: string, status: string): Promise<void> {
-    const context: RunContext = { ...run.context, steps: { ...run.context.steps, [stepId]: { status } } };
-    await this.runs.updateRun(run.id, { context });
-    run.context = context;
+  /** The run locked for this unit of work (once per transaction), with its steps. */
+  private async lock(effects: Effects, runId: string): Promise<RunUnit | undefined> {
+    const known = effects.units.get(runId);
+    if (known) return known;
+    const locked = await this.runs.lockRunForEngine(runId);
+    if (!locked) return undefined;
+    const unit = new RunUnit(locked.run, new Map(locked.steps.map((s) => [s.step_id, s])));
+    effects.units.set(runId, unit);
+    return unit;
   }
 
-  private async event(
+  private event(
     effects: Effects,
-    run: RunEntity,
+    unit: RunUnit,
     type: string,
     stepId: string | null,
     data: Record<string, unknown>,
-  ): Promise<RunEventEntity> {
-    const event = await this.runs.appendEvent(run.id, type, stepId, data);
+  ): void {
+    const { run } = unit;
+    run.next_seq += 1;
+    const timestamp = new Date();
+    unit.events.push({ seq: run.next_seq, event_type: type, step_id: stepId, data, timestamp });
     effects.events.push({
       tenant_id: run.tenant_id,
       topic: 'runs',
       resource_id: run.id,
       type,
-      seq: event.seq,
+      seq: run.next_seq,
       step_id: stepId,
       data,
-      timestamp: event.timestamp.toISOString(),
+      timestamp: timestamp.toISOString(),
     });
     const logged = LOGGED_EVENTS[type];
     if (logged) {
@@ -608,28 +826,45 @@ export class EngineService {
         },
       });
     }
-    return event;
   }
 
-  /** After commit: enqueue, publish, tell parents, abort cancelled work. A crash here is the reconciler's. */
+  /**
+   * A unit of work: each run it touched written once (its row and its events in one statement) at the end, and
+   * its effects run once the outermost transaction commits (never when it rolls back).
+   */
+  private transact<T>(work: (effects: Effects) => Promise<T>): Promise<T> {
+    return this.tx.run(async () => {
+      const effects = new Effects();
+      const result = await work(effects);
+      for (const unit of effects.units.values())
+        if (unit.events.length > 0 || Object.keys(unit.changes).length > 0)
+          await this.runs.saveRun(unit.run.id, unit.changes, unit.events);
+      this.tx.afterCommit(() => this.flush(effects));
+      return result;
+    });
+  }
+
+  /**
+   * After commit: enqueue (one round trip), publish (not awaited: watchers' events never hold the next step;
+   * the event log is the record), tell parents, abort cancelled work. A crash here is the reconciler's.
+   */
   private async flush(effects: Effects): Promise<void> {
     for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
     for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
     for (const { level, line } of effects.logs) this.logger[level === 'warn' ? 'warn' : 'log'](line);
-    // Watchers' events go out first: they are committed facts, and the jobs do not wait on them.
-    await Promise.all([
-      this.publisher.publish(effects.events),
-      ...effects.jobs.map((job) => this.enqueue(job)),
-    ]);
+    void this.publisher.publish(effects.events);
+    await this.enqueue(...effects.jobs);
     if (effects.aborts.length > 0) await this.publisher.publishControl({ abort_runs: effects.aborts });
     for (const runId of effects.parents) await this.notifyParent(runId);
   }
 
-  async enqueue(job: StepJob): Promise<void> {
-    await this.jobs.enqueue(
+  async enqueue(...jobs: StepJob[]): Promise<void> {
+    await this.jobs.enqueueMany(
       'engine.step',
-      { run_id: job.runId, step_id: job.stepId, attempt: job.attempt, kind: job.kind },
-      { jobId: jobIdOf(job), delay: Math.max(0, job.delayMs), attempts: 1 },
+      jobs.map((job) => ({
+        payload: { run_id: job.runId, step_id: job.stepId, attempt: job.attempt, kind: job.kind },
+        options: { jobId: jobIdOf(job), delay: Math.max(0, job.delayMs), attempts: 1 },
+      })),
     );
   }
 

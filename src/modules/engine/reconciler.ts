@@ -9,13 +9,15 @@ import type { StepRunEntity } from '../runs/entities/step-run.entity';
 import { RunsRepository } from '../runs/runs.repository';
 import { EngineService, jobIdOf } from './engine.service';
 
-const BATCH = 500;
+const PAGE = 500;
 
 /**
  * Finds run work that Postgres says is pending but no job will deliver (Redis flushed or failed over, a
  * crash between commit and enqueue) and enqueues it again; deterministic job ids make that harmless when the
  * job was merely slow. A timer in every worker rather than a BullMQ scheduler, because it must keep running
- * when Redis has lost everything; a short Redis lock lets one worker do each round.
+ * when Redis has lost everything; a short Redis lock lets one worker do each round. Healthy waits (a delay or
+ * a deadline still ahead, an approval without one, a child still running) are never read, and the rest is read
+ * page by page, so however many runs wait, lost work behind them is found.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -62,35 +64,30 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   async reconcile(): Promise<{ requeued: number; parents: number }> {
-    const stalled = await this.runs.stalledStepsForEngine(this.config.ENGINE_RECONCILE_AFTER_MS, BATCH);
     let requeued = 0;
     let parents = 0;
-    for (const step of stalled) {
-      if (step.status === 'waiting') {
-        if (step.type === 'workflow.call') parents += await this.childEnded(step);
-        else if (step.type === 'approval') requeued += await this.ensureJob(step, 'approval-timeout');
-        continue;
+    let after: { updated_at: Date; id: string } | undefined;
+    for (;;) {
+      const page = await this.runs.stalledStepsForEngine(this.config.ENGINE_RECONCILE_AFTER_MS, PAGE, after);
+      for (const step of page) {
+        if (step.status !== 'waiting') requeued += await this.ensureJob(step, 'execute');
+        else if (!step.child_key) requeued += await this.ensureJob(step, 'approval-timeout');
+        else parents += await this.childOf(step, step.child_key, step.child_status);
       }
-      requeued += await this.ensureJob(step, 'execute');
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1];
+      after = { updated_at: last.updated_at, id: last.id };
     }
     if (requeued + parents > 0)
-      this.logger.log(`re-delivered ${requeued} step job(s), ${parents} sub-workflow result(s)`);
+      this.logger.log(`re-delivered ${requeued} step job(s), ${parents} sub-workflow result(s) or start(s)`);
     return { requeued, parents };
   }
 
-  /** Re-adds the step's job unless BullMQ still holds a live one. */
+  /** Re-adds the step's job (due at its `not_before`) unless BullMQ still holds a live one. */
   private async ensureJob(step: StepRunEntity, kind: 'execute' | 'approval-timeout'): Promise<number> {
     const run = await this.runs.findRunForEngine(step.run_id);
     if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) return 0;
-    let delayMs = 0;
-    if (kind === 'approval-timeout') {
-      const graph = await this.engine.graphOfRun(run);
-      const timeoutMs = Number(graph.node(step.step_id).data.config?.timeout_ms ?? 0);
-      if (!timeoutMs) return 0;
-      delayMs = Math.max(0, new Date(step.updated_at).getTime() + timeoutMs - Date.now());
-    } else if (step.not_before) {
-      delayMs = Math.max(0, new Date(step.not_before).getTime() - Date.now());
-    }
+    const delayMs = step.not_before ? Math.max(0, new Date(step.not_before).getTime() - Date.now()) : 0;
     const job = { runId: step.run_id, stepId: step.step_id, attempt: step.attempt, kind };
     const existing = await this.jobs.queue('engine').getJob(jobIdOf(job));
     if (existing) {
@@ -103,9 +100,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return 1;
   }
 
-  private async childEnded(step: StepRunEntity): Promise<number> {
-    const child = await this.runs.childRunForEngine(step.run_id, step.step_id);
-    if (!child || !TERMINAL_RUN_STATUSES.includes(child.status)) return 0;
+  /** A waited-on child that ended (its result may be lost) is reported; one that is missing is started again. */
+  private async childOf(step: StepRunEntity, childKey: string, childStatus: string | null): Promise<number> {
+    if (childStatus === null) {
+      await this.engine.restartChild(step);
+      return 1;
+    }
+    const child = await this.runs.childRunByKeyForEngine(step.tenant_id, childKey);
+    if (!child) return 0;
     await this.engine.notifyParent(child.id);
     return 1;
   }

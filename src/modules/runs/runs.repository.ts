@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import { Transactions } from '../../core/database/transaction';
 import { RunEventEntity } from './entities/run-event.entity';
 import { RunEntity, type RunStatus } from './entities/run.entity';
@@ -34,6 +33,30 @@ export interface RunActivity {
 const RUN_DATES = ['started_at', 'completed_at', 'created_at', 'updated_at'];
 const STEP_DATES = ['not_before', 'started_at', 'finished_at', 'updated_at'];
 
+/**
+ * A run's `context` ({input, steps: {<id>: {status, output?}}}) assembled from its step rows, where each output
+ * is stored once: the engine never rewrites a context, however many steps a run has.
+ */
+const CONTEXT_OF_R = `jsonb_build_object('input', r.input, 'steps', COALESCE((
+    SELECT jsonb_object_agg(s.step_id, CASE WHEN s.status = 'completed'
+             THEN jsonb_build_object('status', s.status, 'output', s.output)
+             ELSE jsonb_build_object('status', s.status) END)
+      FROM step_runs s WHERE s.run_id = r.id), '{}'::jsonb))`;
+
+/** `runs r` as JSON with its assembled context. */
+const RUN_JSON = `to_jsonb(r) || jsonb_build_object('context', ${CONTEXT_OF_R})`;
+
+/** A run event the engine decided on; written with the run's other changes in one statement. */
+export interface NewRunEvent {
+  seq: number;
+  event_type: string;
+  step_id: string | null;
+  data: Record<string, unknown>;
+  timestamp: Date;
+}
+
+export type RunChanges = Partial<Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at'>>;
+
 /** A row read as `to_jsonb(...)` has its timestamps as strings: make them Dates again. */
 function withDates<T extends object>(row: T, keys: string[]): T {
   for (const key of keys) {
@@ -42,6 +65,9 @@ function withDates<T extends object>(row: T, keys: string[]): T {
   }
   return row;
 }
+
+const toRun = (row: RunEntity) => withDates(Object.assign(new RunEntity(), row), RUN_DATES);
+const toStep = (row: StepRunEntity) => withDates(Object.assign(new StepRunEntity(), row), STEP_DATES);
 
 /**
  * Runs, their steps and events. Tenant reads take the tenant id; `*ForEngine` methods are the engine's own, and
@@ -88,92 +114,112 @@ export class RunsRepository {
     return rows[0] ? this.runs.create(rows[0]) : undefined;
   }
 
-  findRunByKey(tenantId: string, key: string): Promise<RunEntity | null> {
-    return this.runs.findOne({ where: { tenant_id: tenantId, idempotency_key: key } });
+  async findRunByKey(tenantId: string, key: string): Promise<RunEntity | undefined> {
+    const [row] = await this.tx.rows<{ run: RunEntity }>(
+      `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.tenant_id = $1 AND r.idempotency_key = $2`,
+      [tenantId, key],
+    );
+    return row ? toRun(row.run) : undefined;
   }
 
-  findRunForEngine(id: string): Promise<RunEntity | null> {
-    return this.runs.findOne({ where: { id } });
+  async findRunForEngine(id: string): Promise<RunEntity | undefined> {
+    const [row] = await this.tx.rows<{ run: RunEntity }>(
+      `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.id = $1`,
+      [id],
+    );
+    return row ? toRun(row.run) : undefined;
   }
 
-  findRun(tenantId: string, id: string): Promise<RunEntity | null> {
-    return this.runs.findOne({ where: { tenant_id: tenantId, id } });
+  async findRun(tenantId: string, id: string): Promise<RunEntity | undefined> {
+    const [row] = await this.tx.rows<{ run: RunEntity }>(
+      `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.id = $1 AND r.tenant_id = $2`,
+      [id, tenantId],
+    );
+    return row ? toRun(row.run) : undefined;
   }
 
-  /** The run, locked until the transaction ends: every transition of a run and its steps happens under it. */
-  async lockRunForEngine(id: string): Promise<RunEntity | undefined> {
-    return (
-      (await this.runs
-        .createQueryBuilder('r')
-        .setLock('pessimistic_write')
-        .where('r.id = :id', { id })
-        .getOne()) ?? undefined
+  /**
+   * The run and every step of it, the run locked until the transaction ends: every transition of a run and its
+   * steps happens under it. One round trip.
+   */
+  async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
+    const [row] = await this.tx.rows<{ run: RunEntity; steps: StepRunEntity[] }>(
+      `SELECT to_jsonb(r) AS run,
+              COALESCE((SELECT jsonb_agg(to_jsonb(s)) FROM step_runs s WHERE s.run_id = r.id), '[]') AS steps
+         FROM runs r WHERE r.id = $1
+          FOR UPDATE OF r`,
+      [id],
+    );
+    if (!row) return undefined;
+    return { run: toRun(row.run), steps: row.steps.map(toStep) };
+  }
+
+  /**
+   * Under the run's lock: the run's changes and its new events in one statement. `next_seq` becomes the last
+   * event's seq, so seqs stay gap-free.
+   */
+  async saveRun(runId: string, changes: RunChanges, events: NewRunEvent[]): Promise<void> {
+    const params: unknown[] = [runId];
+    const sets = ['updated_at = now()'];
+    for (const [column, value] of Object.entries(changes)) {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    if (events.length > 0) {
+      params.push(events.at(-1)?.seq);
+      sets.push(`next_seq = $${params.length}`);
+    }
+    const update = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1`;
+    if (events.length === 0) {
+      await this.tx.rows(update, params);
+      return;
+    }
+    const base = params.length;
+    params.push(
+      events.map((e) => e.seq),
+      events.map((e) => e.event_type),
+      events.map((e) => e.step_id),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => e.timestamp),
+    );
+    await this.tx.rows(
+      `WITH run AS (${update})
+       INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
+       SELECT $1, * FROM unnest($${base + 1}::int[], $${base + 2}::text[], $${base + 3}::text[], $${base + 4}::jsonb[], $${base + 5}::timestamptz[])`,
+      params,
     );
   }
 
-  async updateRun(
-    id: string,
-    changes: Partial<Pick<RunEntity, 'status' | 'context' | 'error' | 'started_at' | 'completed_at'>>,
-  ): Promise<void> {
-    await this.runs.update({ id }, changes as Record<string, unknown>);
-  }
-
-  listRuns(
+  async listRuns(
     tenantId: string,
     filter: RunFilter,
     offset: number,
     limit: number,
   ): Promise<[RunEntity[], number]> {
-    const query = this.runs.createQueryBuilder('r').where('r.tenant_id = :tenantId', { tenantId });
-    if (filter.workflow_id) query.andWhere('r.workflow_id = :workflowId', { workflowId: filter.workflow_id });
-    if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
-    if (filter.since) query.andWhere('r.created_at >= :since', { since: filter.since });
-    if (filter.until) query.andWhere('r.created_at < :until', { until: filter.until });
-    return query.orderBy('r.created_at', 'DESC').skip(offset).take(limit).getManyAndCount();
-  }
-
-  /** Appends an event under the run's lock: `seq` is the run's counter plus one, so gap-free. One round trip. */
-  async appendEvent(
-    runId: string,
-    eventType: string,
-    stepId: string | null,
-    data: Record<string, unknown>,
-  ): Promise<RunEventEntity> {
-    const [row] = await this.tx.rows<{ seq: number; timestamp: Date }>(
-      `WITH next AS (UPDATE runs SET next_seq = next_seq + 1, updated_at = now() WHERE id = $1 RETURNING next_seq)
-       INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
-       SELECT $1, next_seq, $2, $3, $4, now() FROM next
-       RETURNING seq, "timestamp"`,
-      [runId, eventType, stepId, JSON.stringify(data)],
+    const params: unknown[] = [tenantId];
+    const where = ['r.tenant_id = $1'];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.workflow_id) add('r.workflow_id = ?', filter.workflow_id);
+    if (filter.status) add('r.status = ?', filter.status);
+    if (filter.since) add('r.created_at >= ?', filter.since);
+    if (filter.until) add('r.created_at < ?', filter.until);
+    params.push(limit, offset);
+    const rows = await this.tx.rows<{ run: RunEntity; total: number }>(
+      `SELECT ${RUN_JSON} AS run, count(*) OVER ()::int AS total
+         FROM runs r WHERE ${where.join(' AND ')}
+        ORDER BY r.created_at DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
     );
-    return Object.assign(new RunEventEntity(), {
-      run_id: runId,
-      seq: row.seq,
-      event_type: eventType,
-      step_id: stepId,
-      data,
-      timestamp: row.timestamp,
-    });
-  }
-
-  /** The run locked (as `lockRunForEngine`) and one of its steps, in one round trip. */
-  async lockRunWithStepForEngine(
-    runId: string,
-    stepId: string,
-  ): Promise<{ run?: RunEntity; step?: StepRunEntity }> {
-    const rows = await this.tx.rows<{ run: RunEntity; step: StepRunEntity | null }>(
-      `SELECT to_jsonb(r) AS run, to_jsonb(s) AS step
-         FROM runs r LEFT JOIN step_runs s ON s.run_id = r.id AND s.step_id = $2
-        WHERE r.id = $1
-          FOR UPDATE OF r`,
-      [runId, stepId],
+    if (rows.length > 0 || offset === 0) return [rows.map((row) => toRun(row.run)), rows[0]?.total ?? 0];
+    // A page past the end still reports the total.
+    const [count] = await this.tx.rows<{ total: number }>(
+      `SELECT count(*)::int AS total FROM runs r WHERE ${where.join(' AND ')}`,
+      params.slice(0, -2),
     );
-    if (!rows[0]) return {};
-    const run = withDates(Object.assign(new RunEntity(), rows[0].run), RUN_DATES);
-    const step = rows[0].step
-      ? withDates(Object.assign(new StepRunEntity(), rows[0].step), STEP_DATES)
-      : undefined;
-    return { run, step };
+    return [[], count.total];
   }
 
   /**
@@ -182,7 +228,7 @@ export class RunsRepository {
    */
   async snapshot(tenantId: string, runId: string): Promise<RunSnapshotRow | undefined> {
     const [row] = await this.tx.rows<{ run: RunEntity; step_statuses: Record<string, StepStatus> }>(
-      `SELECT to_jsonb(r) AS run,
+      `SELECT ${RUN_JSON} AS run,
               COALESCE((SELECT jsonb_object_agg(s.step_id, s.status) FROM step_runs s WHERE s.run_id = r.id), '{}')
                 AS step_statuses
          FROM runs r
@@ -190,7 +236,7 @@ export class RunsRepository {
       [runId, tenantId],
     );
     if (!row) return undefined;
-    const run = withDates(Object.assign(new RunEntity(), row.run), RUN_DATES);
+    const run = toRun(row.run);
     return { run, step_statuses: row.step_statuses, last_seq: run.next_seq };
   }
 
@@ -249,11 +295,15 @@ export class RunsRepository {
     });
   }
 
-  findStep(runId: string, stepId: string): Promise<StepRunEntity | null> {
-    return this.steps.findOne({ where: { run_id: runId, step_id: stepId } });
+  async findStep(runId: string, stepId: string): Promise<StepRunEntity | undefined> {
+    const [row] = await this.tx.rows<StepRunEntity>(
+      'SELECT * FROM step_runs WHERE run_id = $1 AND step_id = $2',
+      [runId, stepId],
+    );
+    return row ? Object.assign(new StepRunEntity(), row) : undefined;
   }
 
-  /** New step rows; a step that already has a row keeps it (a re-decided successor is not queued twice). */
+  /** New step rows in one statement; a step that already has a row keeps it (a re-decided successor is not queued twice). */
   async insertSteps(
     rows: Array<{
       run_id: string;
@@ -263,31 +313,33 @@ export class RunsRepository {
       status: StepStatus;
       not_before?: Date | null;
       output?: unknown;
+      error?: string | null;
+      /** Set for a step executed inline: it ran (and settled) within this transaction. */
+      started?: boolean;
     }>,
-  ): Promise<string[]> {
+  ): Promise<Array<{ id: string; step_id: string }>> {
     if (rows.length === 0) return [];
-    const values: unknown[] = [];
-    const tuples = rows.map((row, i) => {
-      values.push(
-        row.run_id,
-        row.tenant_id,
-        row.step_id,
-        row.type,
-        row.status,
-        row.not_before ?? null,
-        row.output === undefined ? null : JSON.stringify(row.output),
-      );
-      const b = i * 7;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb, CASE WHEN $${b + 5} IN ('completed', 'skipped') THEN now() END)`;
-    });
-    const inserted = await this.tx.manager().query<Array<{ step_id: string }>>(
-      `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, finished_at)
-       VALUES ${tuples.join(', ')}
+    return this.tx.rows<{ id: string; step_id: string }>(
+      `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, error, started_at, finished_at)
+       SELECT run_id, tenant_id, step_id, type, status, not_before, output, error,
+              CASE WHEN started THEN now() END,
+              CASE WHEN status IN ('completed', 'skipped', 'failed') THEN now() END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::text[], $9::bool[])
+           AS t(run_id, tenant_id, step_id, type, status, not_before, output, error, started)
        ON CONFLICT (run_id, step_id) DO NOTHING
-       RETURNING step_id`,
-      values,
+       RETURNING id, step_id`,
+      [
+        rows.map((r) => r.run_id),
+        rows.map((r) => r.tenant_id),
+        rows.map((r) => r.step_id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.status),
+        rows.map((r) => r.not_before ?? null),
+        rows.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
+        rows.map((r) => r.error ?? null),
+        rows.map((r) => r.started ?? false),
+      ],
     );
-    return inserted.map((row) => row.step_id);
   }
 
   /**
@@ -304,6 +356,7 @@ export class RunsRepository {
       output?: unknown;
       error?: string | null;
       not_before?: Date | null;
+      child_key?: string | null;
       started?: boolean;
       finished?: boolean;
     },
@@ -318,6 +371,7 @@ export class RunsRepository {
     if (changes.output !== undefined) add('output', JSON.stringify(changes.output ?? null), '::jsonb');
     if (changes.error !== undefined) add('error', changes.error);
     if (changes.not_before !== undefined) add('not_before', changes.not_before);
+    if (changes.child_key !== undefined) add('child_key', changes.child_key);
     if (changes.started) sets.push('started_at = now()');
     if (changes.finished) sets.push('finished_at = now()');
     let where = 'id = $1 AND status = ANY($2)';
@@ -333,43 +387,71 @@ export class RunsRepository {
   }
 
   async setStepsStatus(runId: string, from: StepStatus[], status: StepStatus): Promise<StepRunEntity[]> {
-    const result = await this.steps
-      .createQueryBuilder()
-      .update()
-      .set({ status, finished_at: () => 'now()' })
-      .where('run_id = :runId AND status IN (:...from)', { runId, from })
-      .returning('*')
-      .execute();
-    return result.raw as StepRunEntity[];
+    const rows = await this.tx.rows<StepRunEntity>(
+      `UPDATE step_runs SET status = $3, finished_at = now(), updated_at = now()
+        WHERE run_id = $1 AND status = ANY($2) RETURNING *`,
+      [runId, from, status],
+    );
+    return rows.map((row) => Object.assign(new StepRunEntity(), row));
   }
 
-  async deleteSteps(runId: string, statuses: StepStatus[]): Promise<void> {
-    await this.steps.delete({ run_id: runId, status: In(statuses) });
+  /**
+   * One page of the work the reconciler checks, in (updated_at, id) order after `after`: steps that have not
+   * moved for `olderThanMs` and are not waiting healthily. Excluded: queued steps whose `not_before` is still
+   * ahead (a delay, a backoff), and waits with nothing to check (an approval without a deadline, a child still
+   * running). Included waits: a deadline past due (its timer job may be lost), a child that ended (its result
+   * may be lost) or is missing (its creation may be lost); `child_status` says which.
+   */
+  async stalledStepsForEngine(
+    olderThanMs: number,
+    limit: number,
+    after?: { updated_at: Date; id: string },
+  ): Promise<Array<StepRunEntity & { child_status: string | null }>> {
+    const rows = await this.tx.rows<StepRunEntity & { child_status: string | null }>(
+      `SELECT s.*, c.status AS child_status
+         FROM step_runs s
+         LEFT JOIN runs c ON s.child_key IS NOT NULL AND c.tenant_id = s.tenant_id AND c.idempotency_key = s.child_key
+        WHERE s.status IN ('queued', 'running', 'waiting')
+          AND s.updated_at < now() - $1 * interval '1 millisecond'
+          AND ($3::timestamptz IS NULL OR (s.updated_at, s.id) > ($3, $4::uuid))
+          AND CASE
+                WHEN s.status = 'queued' THEN s.not_before IS NULL OR s.not_before < now() - $1 * interval '1 millisecond'
+                WHEN s.status = 'running' THEN true
+                WHEN s.child_key IS NOT NULL THEN c.id IS NULL OR c.status IN ('completed', 'failed', 'cancelled')
+                ELSE s.not_before IS NOT NULL AND s.not_before < now() - $1 * interval '1 millisecond'
+              END
+        ORDER BY s.updated_at, s.id
+        LIMIT $2`,
+      [olderThanMs, limit, after?.updated_at ?? null, after?.id ?? null],
+    );
+    return rows.map((row) => Object.assign(new StepRunEntity(), row));
   }
 
-  /** Work the reconciler checks: steps that should have a job and have not moved for a while. */
-  stalledStepsForEngine(olderThanMs: number, limit: number): Promise<StepRunEntity[]> {
-    return this.steps
-      .createQueryBuilder('s')
-      .where(
-        `s.status IN ('queued', 'running', 'waiting') AND s.updated_at < now() - :age * interval '1 millisecond'`,
-        { age: olderThanMs },
-      )
-      .orderBy('s.updated_at', 'ASC')
-      .limit(limit)
-      .getMany();
+  async childRunByKeyForEngine(tenantId: string, key: string): Promise<RunEntity | undefined> {
+    const [row] = await this.tx.rows<{ id: string }>(
+      'SELECT id FROM runs WHERE tenant_id = $1 AND idempotency_key = $2',
+      [tenantId, key],
+    );
+    return row ? this.findRunForEngine(row.id) : undefined;
   }
 
-  childRunForEngine(parentRunId: string, parentStepId: string): Promise<RunEntity | null> {
-    return this.runs.findOne({
-      where: { parent_run_id: parentRunId, parent_step_id: parentStepId },
-      order: { created_at: 'DESC' },
-    });
+  async activeChildrenForEngine(parentRunId: string): Promise<string[]> {
+    const rows = await this.tx.rows<{ id: string }>(
+      `SELECT id FROM runs WHERE parent_run_id = $1 AND status IN ('pending', 'running', 'paused')`,
+      [parentRunId],
+    );
+    return rows.map((row) => row.id);
   }
 
-  activeChildrenForEngine(parentRunId: string): Promise<RunEntity[]> {
-    return this.runs.find({
-      where: { parent_run_id: parentRunId, status: In(['pending', 'running', 'paused']) },
-    });
+  /** Deletes up to `limit` runs that ended before `before` (their steps and events go with them). */
+  async deleteFinishedRunsForEngine(before: Date, limit: number): Promise<number> {
+    const rows = await this.tx.rows(
+      `DELETE FROM runs WHERE id IN (
+         SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < $1
+          ORDER BY completed_at LIMIT $2)
+       RETURNING 1`,
+      [before, limit],
+    );
+    return rows.length;
   }
 }

@@ -153,8 +153,12 @@ describe('workflow validation', () => {
     expect(await check(call(context.workflowId))).toEqual([
       "node 'c' (workflow.call): a workflow cannot call itself",
     ]);
-    expect(await check(linear(node('q', 'sql.query', { sql: 'SELECT 1' })))).toEqual([
-      expect.stringMatching(/^node 'q' \(sql\.query\): not available yet: /),
+    expect(
+      await check(linear(node('q', 'sql.query', { sql: 'SELECT $1', params: ['{{ input.x }}'] }))),
+    ).toEqual([]);
+    // Templates go in params only: the SQL text is never rendered.
+    expect(await check(linear(node('q', 'sql.query', { sql: "SELECT '{{ input.x }}'" })))).toEqual([
+      expect.stringMatching(/^node 'q' \(sql\.query\): config\/sql must match pattern/),
     ]);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiKey, call, type Credentials, loginAdmin, onboardTenant, signToken } from '../../support/auth';
+import { call, type Credentials, loginAdmin, onboardTenant, signToken } from '../../support/auth';
 import { graph, publish } from '../../support/engine';
 import {
   createTestBackends,
@@ -14,8 +14,9 @@ import {
 } from '../../support/harness';
 
 // Every route the committed OpenAPI document lists, fed what a hostile or broken client sends. Each answer must be
-// a 4xx in the SPEC's envelope (never a 5xx), and /health, asked by a second client meanwhile, must stay quick:
-// no single request may stall the API for everyone else.
+// a 4xx in the SPEC's envelope (never a 5xx), and /health, asked by a second client meanwhile, must answer within a
+// second: no single request may stall the API for everyone else. (The stalls this guards against lasted 4 to 37 s;
+// the bound is loose so that a loaded CI machine, not a regression, never trips it.)
 interface Operation {
   method: string;
   path: string;
@@ -105,7 +106,7 @@ async function probe(
   const healthMs = performance.now() - started;
   const res = await sent;
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
@@ -129,7 +130,7 @@ function expectHandled(
       }),
     });
   }
-  expect({ what, healthWithin200ms: answer.healthMs < 200 }).toEqual({ what, healthWithin200ms: true });
+  expect({ what, healthWithin1s: answer.healthMs < 1000 }).toEqual({ what, healthWithin1s: true });
 }
 
 describe('hostile input on every route of the OpenAPI document', () => {

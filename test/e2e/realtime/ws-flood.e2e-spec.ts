@@ -67,7 +67,7 @@ describe('WebSocket frame budget and connection cap', () => {
       );
       for (const frame of frames) flood.ws.send(frame);
       const probes = await Promise.all([healthMs(), healthMs(), healthMs()]);
-      expect(Math.max(...probes)).toBeLessThan(200);
+      expect(Math.max(...probes)).toBeLessThan(1000);
       expect((await flood.closeCode()).code).toBe(1008);
       calm.send({ subscribe: 'still-here' });
       await calm.next(

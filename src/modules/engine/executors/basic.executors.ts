@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { evaluate, ExpressionError } from '../expressions';
+import { ExpressionError, ExpressionEvaluator } from '../expressions';
 import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from './step-executor';
 
 /** Triggers pass the run's input on. */
@@ -7,14 +7,22 @@ import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } 
 export class TriggerExecutor extends StepExecutor {
   readonly types = ['trigger.manual', 'trigger.webhook', 'trigger.schedule'] as const;
 
+  override inline(): boolean {
+    return true;
+  }
+
   async execute(context: StepContext): Promise<StepOutcome> {
     return { kind: 'completed', output: context.input };
   }
 }
 
-async function expressionValue(context: StepContext): Promise<unknown> {
+/** The node's `expression`, evaluated off this event loop; a bad or runaway expression fails the step at once. */
+export async function expressionValue(
+  evaluator: ExpressionEvaluator,
+  context: StepContext,
+): Promise<unknown> {
   try {
-    return await evaluate(String(context.config.expression), context.context);
+    return await evaluator.evaluate(String(context.config.expression), context.context, context.signal);
   } catch (error) {
     if (error instanceof ExpressionError) throw new PermanentStepError(error.message);
     throw error;
@@ -25,8 +33,16 @@ async function expressionValue(context: StepContext): Promise<unknown> {
 export class TransformExecutor extends StepExecutor {
   readonly types = ['transform'] as const;
 
+  constructor(private readonly evaluator: ExpressionEvaluator) {
+    super();
+  }
+
+  override inline(): boolean {
+    return true;
+  }
+
   async execute(context: StepContext): Promise<StepOutcome> {
-    return { kind: 'completed', output: (await expressionValue(context)) ?? null };
+    return { kind: 'completed', output: (await expressionValue(this.evaluator, context)) ?? null };
   }
 }
 
@@ -35,8 +51,16 @@ export class TransformExecutor extends StepExecutor {
 export class ConditionExecutor extends StepExecutor {
   readonly types = ['condition'] as const;
 
+  constructor(private readonly evaluator: ExpressionEvaluator) {
+    super();
+  }
+
+  override inline(): boolean {
+    return true;
+  }
+
   async execute(context: StepContext): Promise<StepOutcome> {
-    return { kind: 'completed', output: { result: Boolean(await expressionValue(context)) } };
+    return { kind: 'completed', output: { result: Boolean(await expressionValue(this.evaluator, context)) } };
   }
 }
 
@@ -44,6 +68,14 @@ export class ConditionExecutor extends StepExecutor {
 @Injectable()
 export class DelayExecutor extends StepExecutor {
   readonly types = ['delay'] as const;
+
+  override inline(config: Record<string, unknown>): boolean {
+    return this.queueDelayMs(config) === 0;
+  }
+
+  override queueDelayMs(config: Record<string, unknown>): number {
+    return Number(config.duration_ms ?? 0);
+  }
 
   async execute(context: StepContext): Promise<StepOutcome> {
     return { kind: 'completed', output: { waited_ms: Number(context.config.duration_ms ?? 0) } };
@@ -55,8 +87,14 @@ export class DelayExecutor extends StepExecutor {
 export class ApprovalExecutor extends StepExecutor {
   readonly types = ['approval'] as const;
 
-  async execute(): Promise<StepOutcome> {
-    return { kind: 'waiting' };
+  async execute(context: StepContext): Promise<StepOutcome> {
+    const timeoutMs = Number(context.config.timeout_ms ?? 0);
+    return { kind: 'waiting', ...(timeoutMs > 0 ? { deadlineMs: timeoutMs } : {}) };
+  }
+
+  override deadlinePassed(config: Record<string, unknown>): unknown {
+    if (config.on_timeout === 'approve') return { approved: true, timed_out: true };
+    throw new PermanentStepError('approval timed out');
   }
 }
 
@@ -70,15 +108,5 @@ export class WorkflowCallExecutor extends StepExecutor {
       workflowId: String(context.config.workflow_id),
       input: context.config.input ?? context.input,
     };
-  }
-}
-
-/** Declared in the catalog, refused at publish until the data sandbox exists; never reached by a valid run. */
-@Injectable()
-export class SqlQueryExecutor extends StepExecutor {
-  readonly types = ['sql.query'] as const;
-
-  async execute(): Promise<StepOutcome> {
-    throw new PermanentStepError('sql.query is not available yet');
   }
 }

@@ -4,12 +4,12 @@ import {
   ApprovalExecutor,
   ConditionExecutor,
   DelayExecutor,
-  SqlQueryExecutor,
   TransformExecutor,
   TriggerExecutor,
   WorkflowCallExecutor,
 } from './basic.executors';
 import { HttpRequestExecutor } from './http-request.executor';
+import { SqlQueryExecutor } from './sql-query.executor';
 import type { StepExecutor } from './step-executor';
 
 export const EXECUTOR_CLASSES = [

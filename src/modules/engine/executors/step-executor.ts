@@ -17,15 +17,39 @@ export interface StepContext {
 
 export type StepOutcome =
   | { kind: 'completed'; output: unknown }
-  /** The step waits for something outside the worker (an approval). */
-  | { kind: 'waiting' }
+  /** The step waits for something outside the worker (an approval); `deadlineMs` decides it when nothing comes. */
+  | { kind: 'waiting'; deadlineMs?: number }
   /** workflow.call: the engine starts the child run; the step completes when the child ends. */
   | { kind: 'call'; workflowId: string; input: unknown };
 
-/** A step type's behaviour. One class per type, registered by type in ExecutorRegistry. */
+/**
+ * A step type's behaviour. One class per type; the engine asks it everything type-specific through these
+ * hooks and never names a type itself.
+ */
 export abstract class StepExecutor {
   abstract readonly types: readonly string[];
   abstract execute(context: StepContext): Promise<StepOutcome>;
+
+  /**
+   * Pure (no I/O, no waiting, bounded by the expression limits): the step runs inline, in the transaction that
+   * completes its predecessor, instead of as a job of its own.
+   */
+  inline(config: Record<string, unknown>): boolean {
+    void config;
+    return false;
+  }
+
+  /** How long the step's job waits before it runs (a delay step's duration). */
+  queueDelayMs(config: Record<string, unknown>): number {
+    void config;
+    return 0;
+  }
+
+  /** A waiting step's deadline passed (an approval's timeout): its output, or a PermanentStepError. */
+  deadlinePassed(config: Record<string, unknown>): unknown {
+    void config;
+    throw new PermanentStepError('wait timed out');
+  }
 }
 
 /** Failures that retrying cannot fix (a refused address, a bad expression): the step fails at once. */

@@ -35,9 +35,16 @@ export class StepRunEntity {
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
-  /** A queued step's job must not run before this (delays, retry backoff); the reconciler honours it. */
+  /**
+   * A queued step's job must not run before this (delays, retry backoff); a waiting step's deadline (an approval's
+   * timeout). The reconciler honours both.
+   */
   @Column({ type: 'timestamptz', nullable: true })
   not_before: Date | null;
+
+  /** A step waiting on a child run: the child's idempotency key (the reconciler checks the child by it). */
+  @Column({ type: 'text', nullable: true })
+  child_key: string | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   started_at: Date | null;

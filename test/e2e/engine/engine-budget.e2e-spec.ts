@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import { graph, publish, recordingServer, startRun, waitForStatus } from '../../support/engine';
+import {
+  createTestBackends,
+  relaxRateLimits,
+  type RunningApi,
+  startInProcessWorker,
+  startTestApi,
+  type TestBackends,
+} from '../../support/harness';
+
+/**
+ * What one step costs, counted at the clients every process here uses (pg's Client.query, ioredis' sendCommand):
+ * a change that adds round trips to the engine's hot path fails this instead of slowing every run silently.
+ * Raise a budget only on purpose.
+ */
+const BUDGET = {
+  io: { sql: 15, redis: 18 },
+  pure: { sql: 4, redis: 8 },
+};
+
+let backends: TestBackends;
+let api: RunningApi;
+let worker: { stop(): Promise<void> };
+let acme: OnboardedTenant;
+let server: Awaited<ReturnType<typeof recordingServer>>;
+const counts = { sql: 0, redis: 0 };
+
+beforeAll(async () => {
+  // Counting wrappers around the one method every query and every command goes through.
+  const pg = Client.prototype as unknown as Record<'query', (this: Client, ...args: unknown[]) => unknown>;
+  const query = pg.query;
+  pg.query = function (...args) {
+    counts.sql += 1;
+    return query.apply(this, args);
+  };
+  const redis = Redis.prototype as unknown as Record<
+    'sendCommand',
+    (this: Redis, ...args: unknown[]) => unknown
+  >;
+  const send = redis.sendCommand;
+  redis.sendCommand = function (...args) {
+    counts.redis += 1;
+    return send.apply(this, args);
+  };
+  server = await recordingServer();
+  backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1' });
+  await relaxRateLimits(backends);
+  api = await startTestApi(backends.env);
+  worker = await startInProcessWorker(backends.env);
+  acme = await onboardTenant(api.url, await loginAdmin(api.url), 'acme');
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.close();
+  await backends?.cleanup();
+  await server?.close();
+});
+
+/** Statements and commands per step of one run of `steps` steps after the trigger, start to finish. */
+async function perStep(definition: ReturnType<typeof graph>, steps: number) {
+  const id = await publish(api.url, acme, definition);
+  await waitForStatus(api.url, acme, (await startRun(api.url, acme, id)).body.id as string, ['completed']);
+  // Counted from the start request to the completed run, minus the polling that watches for it.
+  const db = new Client({ connectionString: backends.databaseUrl });
+  await db.connect();
+  const before = { ...counts };
+  const runId = (await startRun(api.url, acme, id)).body.id as string;
+  let polls = 0;
+  for (;;) {
+    polls += 1;
+    const { rows } = await db.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [runId]);
+    if (rows[0]?.status === 'completed') break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const used = { sql: counts.sql - before.sql - polls, redis: counts.redis - before.redis };
+  await db.end();
+  return { sql: used.sql / steps, redis: used.redis / steps };
+}
+
+describe('engine: round trips per step', () => {
+  it('stays within the SQL and Redis budget for a chain of HTTP steps and a chain of pure steps', async () => {
+    const http = Array.from({ length: 5 }, (_, i) => ({
+      id: `h${i}`,
+      type: 'http.request',
+      config: { method: 'GET', url: `${server.url}/ok` },
+    }));
+    const io = await perStep(
+      graph(
+        [{ id: 'start', type: 'trigger.manual' }, ...http],
+        ['start->h0', 'h0->h1', 'h1->h2', 'h2->h3', 'h3->h4'],
+      ),
+      5,
+    );
+    const transforms = Array.from({ length: 10 }, (_, i) => ({
+      id: `t${i}`,
+      type: 'transform',
+      config: { expression: i === 0 ? 'input' : `steps.t${i - 1}.output` },
+    }));
+    const pure = await perStep(
+      graph(
+        [{ id: 'start', type: 'trigger.manual' }, ...transforms],
+        ['start->t0', ...transforms.slice(1).map((t, i) => `t${i}->${t.id}`)],
+      ),
+      10,
+    );
+    console.log(`per step: http ${JSON.stringify(io)}, pure ${JSON.stringify(pure)}`);
+    expect(io.sql).toBeLessThanOrEqual(BUDGET.io.sql);
+    expect(io.redis).toBeLessThanOrEqual(BUDGET.io.redis);
+    expect(pure.sql).toBeLessThanOrEqual(BUDGET.pure.sql);
+    expect(pure.redis).toBeLessThanOrEqual(BUDGET.pure.redis);
+  });
+});
