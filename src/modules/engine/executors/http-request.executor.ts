@@ -5,12 +5,16 @@ import { allowListFrom, assertReachable, guardedLookup, SsrfBlockedError } from 
 import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from './step-executor';
 
 const MAX_REDIRECTS = 5;
+/** Headers a redirect to another origin keeps; the step's others (credentials, tokens) stay with the origin. */
+const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-language', 'user-agent', 'idempotency-key']);
 
 /**
  * HTTP with an SSRF guard on by default: the host is checked before connecting and the socket's own DNS
  * lookup is checked again (DNS rebinding), on every redirect. Sends `Idempotency-Key: <run>:<step>` so the
  * far side can drop the duplicate a crashed-and-retried attempt would send. 5xx and network errors fail the
- * attempt (retried); other statuses are the step's output.
+ * attempt (retried); other statuses are the step's output. Redirects as RFC 9110 15.4 and browsers do them: 303,
+ * and 301/302 after a POST, continue as a GET without the body; a redirect to another origin sends none of the
+ * step's headers but the harmless ones (no Authorization, Cookie or API token leaves for a host nobody named).
  */
 @Injectable()
 export class HttpRequestExecutor extends StepExecutor {
@@ -37,8 +41,9 @@ export class HttpRequestExecutor extends StepExecutor {
     } catch {
       throw new PermanentStepError(`invalid URL '${url}'`);
     }
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const requestHeaders: Record<string, string> = {
+    let payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    let verb = method.toUpperCase();
+    let requestHeaders: Record<string, string> = {
       ...(payload !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
       ...headers,
       'idempotency-key': `${context.runId}:${context.stepId}`,
@@ -48,7 +53,7 @@ export class HttpRequestExecutor extends StepExecutor {
         throw new PermanentStepError(`unsupported protocol ${target.protocol}`);
       await this.guard(target);
       const response = await request(target, {
-        method: method as 'GET',
+        method: verb as 'GET',
         headers: requestHeaders,
         body: payload,
         dispatcher: this.agent,
@@ -62,7 +67,16 @@ export class HttpRequestExecutor extends StepExecutor {
       if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string') {
         await response.body.dump();
         if (hop >= MAX_REDIRECTS) throw new PermanentStepError(`more than ${MAX_REDIRECTS} redirects`);
-        target = new URL(location, target);
+        const next = new URL(location, target);
+        const status = response.statusCode;
+        if ((status === 303 && verb !== 'HEAD') || ((status === 301 || status === 302) && verb === 'POST')) {
+          verb = 'GET';
+          payload = undefined;
+          requestHeaders = withoutHeaders(requestHeaders, (name) => name === 'content-type');
+        }
+        if (next.origin !== target.origin)
+          requestHeaders = withoutHeaders(requestHeaders, (name) => !CROSS_ORIGIN_SAFE.has(name));
+        target = next;
         continue;
       }
       const text = await this.readCapped(response.body, context.signal);
@@ -117,4 +131,11 @@ function safeJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+function withoutHeaders(
+  headers: Record<string, string>,
+  drop: (name: string) => boolean,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop(name.toLowerCase())));
 }
