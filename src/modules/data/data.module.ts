@@ -1,9 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { DataController } from './data.controller';
+import { DataMetrics } from './data.metrics';
+import { DataService } from './data.service';
 import { DatasetRepository } from './dataset.repository';
+import { LaunchpadDataController } from './launchpad-data.controller';
+import { QueryAuditLog } from './query-audit';
+import { SandboxAccess } from './sandbox-access';
+import { SandboxPools } from './sandbox-pools';
+import { SandboxRoleRepository } from './sandbox-roles.repository';
+import { SandboxRunner } from './sandbox-runner';
+import { SandboxSecrets } from './sandbox-secrets';
 
-/** Tenant datasets (schema + restricted role); the SQL endpoints arrive here with the data issue. */
+/**
+ * Tenant datasets (schema + restricted LOGIN role) and the SQL sandbox over them: `/data/query`, `/data/tables`
+ * and their Launchpad aliases, and the DataService the `sql.query` step runs through. Global: onboarding,
+ * the engine, and the modules that load tenant tables (documents, pipelines) use it.
+ */
+@Global()
 @Module({
-  providers: [DatasetRepository],
-  exports: [DatasetRepository],
+  controllers: [DataController, LaunchpadDataController],
+  providers: [
+    DatasetRepository,
+    SandboxRoleRepository,
+    SandboxSecrets,
+    SandboxAccess,
+    SandboxPools,
+    SandboxRunner,
+    DataMetrics,
+    QueryAuditLog,
+    DataService,
+  ],
+  exports: [DatasetRepository, DataService],
 })
 export class DataModule {}

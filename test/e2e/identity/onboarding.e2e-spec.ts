@@ -62,8 +62,13 @@ describe('tenant onboarding', () => {
       'tenant_pipeline_runs',
       'tenant_step_logs',
     ]);
-    const role = await db.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [roleOf('acme')]);
-    expect(role.rows).toEqual([{ rolcanlogin: false }]);
+    // A LOGIN role (sandbox sessions log in as it) that is a member of no other role.
+    const role = await db.query(
+      `SELECT rolcanlogin, rolsuper, (SELECT count(*)::int FROM pg_auth_members WHERE member = r.oid) AS member_of
+         FROM pg_roles r WHERE rolname = $1`,
+      [roleOf('acme')],
+    );
+    expect(role.rows).toEqual([{ rolcanlogin: true, rolsuper: false, member_of: 0 }]);
     const runs = await asRole<{ trigger_type: string; status: string }>(
       'acme',
       'SELECT trigger_type, status FROM tenant_acme.tenant_pipeline_runs',

@@ -52,7 +52,7 @@ describe('run streams under load', () => {
           { id: 'start', type: 'trigger.manual' },
           { id: 'a', type: 'transform', config: { expression: '{"a": 1}' } },
           { id: 'b', type: 'transform', config: { expression: '{"b": 2}' } },
-          { id: 'pause', type: 'delay', config: { duration_ms: 2500 } },
+          { id: 'pause', type: 'delay', config: { duration_ms: 5000 } },
           { id: 'check', type: 'condition', config: { expression: 'steps.a.output.a = 1' } },
           { id: 'yes', type: 'transform', config: { expression: '{"yes": true}' } },
           { id: 'no', type: 'transform', config: { expression: '{"no": true}' } },
@@ -112,7 +112,7 @@ describe('run streams under load', () => {
       if (state.eventSeqs.length > 0) joinedMidRun++;
       socket.close();
     }
-    // The point is joining during the runs (they all wait 2.5 s, clients join within 2 s of their start): most
+    // The point is joining during the runs (they all wait 5 s, clients join within 2 s of their start): most
     // clients must have seen live events after their snapshot.
     console.log(`# ${joinedMidRun} of 20 clients joined mid-run (seed ${seed})`);
     expect(joinedMidRun).toBeGreaterThanOrEqual(15);

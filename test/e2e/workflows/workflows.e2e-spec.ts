@@ -203,7 +203,7 @@ describe('workflow definitions', () => {
       'workflow.call',
     ]);
     expect(steps.every((s) => s.config_schema.type === 'object')).toBe(true);
-    expect(steps.find((s) => s.type === 'sql.query')?.available).toBe(false);
+    expect(steps.find((s) => s.type === 'sql.query')?.available).toBe(true);
   });
 
   it('lets viewers read but not write', async () => {
