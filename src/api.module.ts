@@ -11,10 +11,12 @@ import { RateLimiter } from './core/http/rate-limit/rate-limiter';
 import { createValidationPipe } from './core/http/validation.pipe';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { DataModule } from './modules/data/data.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 import { RunsModule } from './modules/runs/runs.module';
+import { StorageModule } from './modules/storage/storage.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
@@ -31,6 +33,7 @@ export class ApiModule {
         AuthModule,
         IdempotencyModule.forRoot('api'),
         AuditModule,
+        DataModule,
         ApiKeysModule,
         UsersModule,
         TenantsModule,
@@ -40,6 +43,7 @@ export class ApiModule {
         TriggersModule.forRoot('api'),
         HealthModule,
         ObservabilityModule,
+        StorageModule.forRoot('api'),
         ...(options.imports ?? []),
       ],
       providers: [

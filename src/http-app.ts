@@ -6,24 +6,30 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { AppConfig } from './core/config/app.config';
+import { answerClientErrorsInEnvelope } from './core/http/client-error';
 import { jsonBody } from './core/http/json-body';
 import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
 import { httpMetrics } from './modules/observability/http-metrics.middleware';
 import { MetricsService } from './core/metrics/metrics.service';
 import { RealtimeConfig } from './core/config/realtime.config';
 import { ConfluxWsAdapter } from './modules/realtime/ws-adapter';
+import { SIGNED_OBJECT_ROUTE } from './modules/storage/url-signer';
 import { version } from './version';
 
 export const API_PREFIX = 'api/v1';
 const UNPREFIXED = [
   { path: 'health', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },
+  // Launchpad gateway aliases (`/api/storage/buckets`, `/api/data/query`, ...): controllers whose path starts
+  // with `api/` sit outside /api/v1.
+  { path: 'api/{*alias}', method: RequestMethod.ALL },
 ];
 
 /** Everything HTTP that sits outside Nest's module graph, in the order requests meet it. */
 export function configureHttpApp(app: NestExpressApplication, logger: Logger): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  answerClientErrorsInEnvelope(app.getHttpServer());
   app.set('trust proxy', 'loopback');
   app.use(assignRequestId);
   app.use(
@@ -48,7 +54,7 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
     credentials: true,
     exposedHeaders: ['X-Request-ID', 'Retry-After', 'Idempotent-Replayed'],
   });
-  app.use(jsonBody(config.BODY_LIMIT));
+  app.use(jsonBody(config.BODY_LIMIT, [`/${API_PREFIX}/${SIGNED_OBJECT_ROUTE}/`]));
   app.use(enterRequestContext);
   app.useWebSocketAdapter(new ConfluxWsAdapter(app, app.get(RealtimeConfig).WS_MAX_MESSAGE_BYTES));
   applyApiPrefix(app);
@@ -73,8 +79,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         "`/ws/runs/{run_id}` (a run's snapshot, then its events) and `/ws/realtime` (tenant topics); see the README.",
     )
     .setVersion(version)
+    // Relative: Swagger UI and clients call the deployment that serves the document.
+    .addServer('/', 'this deployment')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
+  // Proprietary (package.json: UNLICENSED): a name, and no license text to link to.
+  config.info.license = { name: 'UNLICENSED' };
   return SwaggerModule.createDocument(app, config);
 }

@@ -4,7 +4,9 @@ import { CoreModule } from './core/core.module';
 import { WorkerMetricsServer } from './core/metrics/worker-metrics.server';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { DataModule } from './modules/data/data.module';
 import { EngineModule } from './modules/engine/engine.module';
+import { StorageModule } from './modules/storage/storage.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 
 /** The worker process: the shared core, the domain modules and their processors; no HTTP. */
@@ -17,8 +19,10 @@ export class WorkerModule {
         CoreModule.forRoot({ role: 'worker', env: options.env, extraJobs: options.extraJobs }),
         IdempotencyModule.forRoot('worker'),
         AuditModule,
+        DataModule,
         EngineModule.forRoot('worker'),
         TriggersModule.forRoot('worker'),
+        StorageModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
       providers: [WorkerMetricsServer],

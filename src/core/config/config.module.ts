@@ -2,18 +2,30 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from './app.config';
 import { AuthConfig } from './auth.config';
 import { ConfigError, type Env, loadConfig } from './config.loader';
+import { DataConfig } from './data.config';
 import { DatabaseConfig } from './database.config';
 import { EngineConfig } from './engine.config';
 import { RateLimitConfig } from './rate-limit.config';
 import { RealtimeConfig } from './realtime.config';
 import { RedisConfig } from './redis.config';
+import { StorageConfig } from './storage.config';
 
 type ConfigClass = new () => object;
 
 /** What each process reads: the worker has no use for the API's auth settings. */
 export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
-  api: [AppConfig, AuthConfig, DatabaseConfig, RedisConfig, RateLimitConfig, EngineConfig, RealtimeConfig],
-  worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig],
+  api: [
+    AppConfig,
+    AuthConfig,
+    DatabaseConfig,
+    RedisConfig,
+    RateLimitConfig,
+    EngineConfig,
+    RealtimeConfig,
+    StorageConfig,
+    DataConfig,
+  ],
+  worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig, StorageConfig, DataConfig],
 };
 
 /** Every class any process reads (what `npm start`, running both, checks before it starts anything). */

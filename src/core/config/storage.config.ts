@@ -1,4 +1,4 @@
-import { IsBoolean, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, IsUrl, Matches, ValidateIf } from 'class-validator';
 import { EnvBoolean } from './config.loader';
 
 const SIZE = /^(\d+)(b|kb|mb|gb)?$/i;
@@ -31,8 +31,12 @@ export class StorageConfig {
 
   /** The bucket holding every tenant's objects; setting it switches storage to S3 (created at start if missing). */
   @ValidateIf((config: StorageConfig) => config.S3_BUCKET !== undefined || config.S3_ENDPOINT !== undefined)
-  @IsString({ message: 'is required when S3_ENDPOINT is set' })
-  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be a valid S3 bucket name' })
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: ({ value }) =>
+      value === undefined
+        ? 'is required when S3_ENDPOINT is set'
+        : 'must be a valid S3 bucket name (3-63 of a-z 0-9 . -)',
+  })
   S3_BUCKET?: string;
 
   /** The S3 region (MinIO accepts any). */
@@ -40,15 +44,17 @@ export class StorageConfig {
   S3_REGION: string = 'us-east-1';
 
   /** S3 access key id; unset: the AWS default credential chain (environment, profile, instance role). */
-  @ValidateIf((config: StorageConfig) => config.S3_ACCESS_KEY !== undefined || config.S3_SECRET_KEY !== undefined)
+  @ValidateIf(
+    (config: StorageConfig) => config.S3_ACCESS_KEY !== undefined || config.S3_SECRET_KEY !== undefined,
+  )
   @IsString({ message: 'is required when S3_SECRET_KEY is set' })
-  @MinLength(1)
   S3_ACCESS_KEY?: string;
 
   /** S3 secret access key (required with `S3_ACCESS_KEY`). */
-  @ValidateIf((config: StorageConfig) => config.S3_ACCESS_KEY !== undefined || config.S3_SECRET_KEY !== undefined)
+  @ValidateIf(
+    (config: StorageConfig) => config.S3_ACCESS_KEY !== undefined || config.S3_SECRET_KEY !== undefined,
+  )
   @IsString({ message: 'is required when S3_ACCESS_KEY is set' })
-  @MinLength(1)
   S3_SECRET_KEY?: string;
 
   /** Path-style requests (`endpoint/bucket/key`, what MinIO needs); default: on when `S3_ENDPOINT` is set. */

@@ -32,7 +32,9 @@ export class ContentTypeInterceptor implements NestInterceptor {
       const given = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       const ok = accepted.some(
         (type) =>
-          type === given || (type === 'application/json' && /^application\/[\w.-]+\+json$/.test(given)),
+          type === '*/*' ||
+          type === given ||
+          (type === 'application/json' && /^application\/[\w.-]+\+json$/.test(given)),
       );
       if (!ok) {
         throw new AppException(
