@@ -28,7 +28,8 @@ describe('ExpressionEvaluator', () => {
     // Evaluations keep being served while a thread is stuck: the event loop and the other thread are free.
     await expect(evaluator.evaluate('1 + 1', context)).resolves.toBe(2);
     await expect(forever).rejects.toThrow(new ExpressionError('expression took longer than 3000 ms'));
-    expect(Date.now() - began).toBeLessThan(2000);
+    // Stopped at its limit, not left running (the bound is loose for a loaded machine).
+    expect(Date.now() - began).toBeLessThan(10_000);
     await expect(evaluator.evaluate('input.n', context)).resolves.toBe(20);
   });
 
