@@ -2,34 +2,35 @@
  * `npm run bench:api`: the API's request path against a floor server started here, in the same run: plain
  * Express + pg + ioredis doing what each route must at least do (one rate-limit EVAL, the API-key lookup, the
  * route's queries; writes also take the audit chain's lock and row, and with `X-Idempotency-Key` the key's lock
- * and record). Conflux and the floor alternate, at 1 and 10 connections; then the reads again while a worker
- * process keeps 50 runs in flight; then Conflux's RSS before and after a long load. autocannon runs in a worker
- * thread so the client does not share the servers' event loop. Numbers, not a test.
+ * and record). Conflux runs as a process of its own (as in production), the floor here; they alternate, at 1 and
+ * 10 connections; then the reads again while a worker process keeps 50 runs in flight; then the API process's RSS
+ * before and after a long load. autocannon runs in a worker thread so the client does not share the floor's event
+ * loop. Numbers, not a test.
  *
  * BENCH_SECONDS (8) per run, BENCH_ROUNDS (1) alternations, BENCH_RSS_SECONDS (60; 0 skips), BENCH_ONLY
- * (comma-separated scenario names).
+ * (comma-separated scenario names), BENCH_API_ENTRY (default dist/main.js, the compiled API `npm run bench:api`
+ * builds first, as production runs it; src/main.ts runs it through ts-node).
  */
 import 'reflect-metadata';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { openSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { pgTransaction } from './pg-transaction';
-import { bufferedDestination } from '../src/core/logging/logger';
-import { EngineService } from '../src/modules/engine/engine.service';
-import { WorkflowsService } from '../src/modules/workflows/workflows.service';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
 import {
   createTestBackends,
   relaxRateLimits,
-  type RunningApi,
   spawnWorker,
-  startTestApi,
   type TestBackends,
+  waitFor,
 } from '../test/support/harness';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -37,6 +38,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const RSS_SECONDS = Number(process.env.BENCH_RSS_SECONDS ?? 60);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const ENGINE_PHASE = process.env.BENCH_ENGINE !== '0';
+const API_ENTRY = path.resolve(__dirname, '..', process.env.BENCH_API_ENTRY ?? 'dist/main.js');
 const IN_FLIGHT = 50;
 const WORKFLOWS = 5;
 
@@ -158,8 +160,7 @@ async function main(): Promise<void> {
     WORKER_CONCURRENCY: String(IN_FLIGHT),
   });
   await relaxRateLimits(backends);
-  // Production logs every request at info, to stdout's buffer; here to /dev/null's, so the terminal does not pace it.
-  const api = await startTestApi(backends.env, { logDestination: bufferedDestination('/dev/null') });
+  const api = await spawnApi(backends.env);
   const floor = await startFloor(backends);
   try {
     const admin = await loginAdmin(api.url);
@@ -179,7 +180,6 @@ async function main(): Promise<void> {
     // Warm-up: JIT, pools and caches on both sides.
     for (const side of [targets.conflux, targets.floor])
       await load(side.url, SCENARIOS[0], side.key, side.runId, 10, 2);
-    const idleRss = process.memoryUsage().rss;
 
     console.log(
       `\n${SECONDS} s per run, ${ROUNDS} round(s), autocannon in a worker thread; ${WORKFLOWS} workflows in each tenant`,
@@ -190,14 +190,21 @@ async function main(): Promise<void> {
     for (const connections of [1, 10])
       for (const scenario of selected) await compare(scenario.name, scenario, targets, connections);
 
-    if (ENGINE_PHASE) await underEngineLoad(api, backends, selected, targets);
+    if (ENGINE_PHASE) await underEngineLoad(api.url, backends, selected, targets);
 
     if (RSS_SECONDS > 0) {
+      // Idle: the API between loads (its heap already sized by the runs above). Sampled every 10 s meanwhile,
+      // so growth that keeps going (a leak) is told from a heap that grows once and stays.
+      const idle = api.rss();
+      const samples: number[] = [];
+      const sampler = setInterval(() => samples.push(api.rss()), 10_000);
       const loaded = await load(api.url, SCENARIOS[0], conflux.key, conflux.runId, 10, RSS_SECONDS);
-      const after = process.memoryUsage().rss;
+      clearInterval(sampler);
+      const after = api.rss();
       console.log(
-        `\nRSS (this process: API, floor, client): idle ${mb(idleRss)} MB, after ${RSS_SECONDS} s of GET /workflows ` +
-          `(${loaded.rps.toFixed(0)} req/s) ${mb(after)} MB: +${mb(after - idleRss)} MB`,
+        `\nRSS of the API process: idle ${mb(idle)} MB; during ${RSS_SECONDS} s of GET /workflows ` +
+          `(${loaded.rps.toFixed(0)} req/s) ${samples.map(mb).join(', ')} MB; after ${mb(after)} MB: ` +
+          `+${mb(after - idle)} MB`,
       );
     }
   } finally {
@@ -208,19 +215,61 @@ async function main(): Promise<void> {
   }
 }
 
+/** The API as production runs it: its own process, logging every request at info to stdout (here /dev/null). */
+async function spawnApi(
+  env: TestBackends['env'],
+): Promise<{ url: string; rss(): number; close(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(API_ENTRY.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : []), API_ENTRY],
+    {
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', openSync('/dev/null', 'w'), 'pipe'],
+    },
+  );
+  const errors: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`API exited (${child.exitCode}):\n${errors.join('')}`);
+      return (await fetch(`${url}/health`).catch(() => undefined))?.ok;
+    },
+    'the API to answer /health',
+    60_000,
+  );
+  return {
+    url,
+    // The resident set of the API process alone, as the kernel counts it.
+    rss: () =>
+      Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024,
+    close: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.once('error', reject);
+  });
+}
+
 /** The reads again, at 10 connections, while a worker process keeps 50 runs in flight. */
 async function underEngineLoad(
-  api: RunningApi,
+  url: string,
   backends: TestBackends,
   selected: Scenario[],
   targets: { conflux: Target; floor: Target },
 ): Promise<void> {
-  const engine = await keepRunsInFlight(
-    api.app.get(EngineService),
-    api.app.get(WorkflowsService),
-    api.url,
-    backends,
-  );
+  const engine = await keepRunsInFlight(url, backends);
   try {
     for (const scenario of selected.filter(
       (s) => s.method === 'GET' && !s.path(targets.conflux).startsWith('/health'),
@@ -272,24 +321,23 @@ async function publish(url: string, tenant: OnboardedTenant, ids: string[]): Pro
   return id;
 }
 
-/** A worker process and a closed loop that starts a run whenever one of the 50 finishes. */
-async function keepRunsInFlight(
-  engine: EngineService,
-  workflows: WorkflowsService,
-  url: string,
-  backends: TestBackends,
-): Promise<{ stop(): Promise<number> }> {
+/** A worker process and a closed loop that starts a run (through the API) whenever one of the 50 finishes. */
+async function keepRunsInFlight(url: string, backends: TestBackends): Promise<{ stop(): Promise<number> }> {
   const tenant = await onboardTenant(url, await loginAdmin(url), 'engine');
   const steps = ['a', 'b', 'c', 'd'];
   const workflowId = await publish(url, tenant, ['start', ...steps]);
-  const workflow = await workflows.require('engine', workflowId);
   const worker = await spawnWorker({ ...backends.env, WORKER_QUEUES: 'engine', LOG_LEVEL: 'warn' });
   const sub = new Redis(testRedisUrl());
   let stopping = false;
   let finished = 0;
   const startOne = () =>
-    engine.start({ tenantId: 'engine', workflow, input: {}, triggerType: 'manual' }).then(
-      () => undefined,
+    call(url, 'POST', `/api/v1/workflows/${workflowId}/run`, {
+      credentials: tenant.ownerKey,
+      body: { input: {} },
+    }).then(
+      (run) => {
+        if (run.status !== 201) console.error(`run start failed: ${run.status} ${JSON.stringify(run.body)}`);
+      },
       (error: Error) => console.error(`run start failed: ${error.message}`),
     );
   await sub.subscribe(`${backends.queuePrefix}:tenant:engine:runs`);
@@ -341,12 +389,16 @@ return c`;
     }
     return { tenantId: rows[0].tenant_id, keyId: rows[0].id };
   };
+  // Handlers still running when autocannon hangs up; the pool ends only after them.
+  const inFlight = new Set<Promise<void>>();
   const handle =
     (work: (req: Request, res: Response, caller: Caller) => Promise<void>) =>
     (req: Request, res: Response, next: NextFunction) => {
-      authenticate(req, res)
+      const handled = authenticate(req, res)
         .then((caller) => (caller ? work(req, res, caller) : undefined))
         .catch(next);
+      inFlight.add(handled);
+      void handled.finally(() => inFlight.delete(handled));
     };
   const app = express();
   app.get(
@@ -388,15 +440,16 @@ return c`;
             [tenantId, idempotencyKey, createHash('sha256').update(JSON.stringify(body)).digest('hex')],
           );
         }
-        await client.query('SELECT pg_advisory_xact_lock(2, hashtext($1))', [tenantId]);
-        const head = await client.query<{ seq: string; hash: string }>(
-          `SELECT seq, hash FROM audit_events WHERE coalesce(tenant_id, '') = $1 ORDER BY seq DESC LIMIT 1`,
-          [tenantId],
-        );
         const inserted = await client.query<{ id: string }>(
           `INSERT INTO workflows (tenant_id, family_id, name, definition)
            VALUES ($1, gen_random_uuid(), $2, $3) RETURNING *`,
           [tenantId, body.name, JSON.stringify(body.definition)],
+        );
+        // The chain's lock as late as it can be: the tenant's writes queue on it until COMMIT.
+        await client.query('SELECT pg_advisory_xact_lock(2, hashtext($1))', [tenantId]);
+        const head = await client.query<{ seq: string; hash: string }>(
+          `SELECT seq, hash FROM audit_events WHERE coalesce(tenant_id, '') = $1 ORDER BY seq DESC LIMIT 1`,
+          [tenantId],
         );
         const seq = Number(head.rows[0]?.seq ?? 0) + 1;
         const hash = createHash('sha256').update(`${head.rows[0]?.hash}${seq}`).digest('hex');
@@ -430,6 +483,7 @@ return c`;
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(inFlight);
       await pool.end();
       redis.disconnect();
     },

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { defined, Transactions } from '../../core/database/transaction';
+import { auditHashFrame, type UnchainedAuditEvent } from './audit-hash';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 // Advisory lock class for audit chains: the second key is the tenant's hash.
@@ -16,21 +17,40 @@ export class AuditRepository {
   constructor(private readonly tx: Transactions) {}
 
   /**
-   * Locks the tenant's chain until the surrounding transaction ends and returns its head, so concurrent
-   * appends queue up instead of forking the chain. Must run inside a transaction.
+   * Appends the event to its tenant's chain in one statement (see the audit-fast-path migration): under the
+   * chain's lock, so concurrent appends queue up instead of forking it. Inside a transaction, the lock is held
+   * until that transaction ends, so the event commits or rolls back with the change it records.
    */
-  async lockHead(tenantId: string | null): Promise<{ seq: number; hash: string } | undefined> {
-    const manager = this.tx.manager();
-    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, tenantId ?? '']);
-    const rows: Array<{ seq: string; hash: string }> = await manager.query(
-      `SELECT seq, hash FROM audit_events WHERE coalesce(tenant_id, '') = $1 ORDER BY seq DESC LIMIT 1`,
-      [tenantId ?? ''],
-    );
-    return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : undefined;
-  }
-
-  async insert(event: Omit<AuditEventEntity, 'event_id'>): Promise<AuditEventEntity> {
-    return this.tx.manager().getRepository(AuditEventEntity).save(event);
+  async append(event: UnchainedAuditEvent): Promise<AuditEventEntity> {
+    const frame = auditHashFrame(event);
+    const [appended] = await this.tx
+      .manager()
+      .query<Array<{ event_id: string; seq: string; prev_hash: string; hash: string }>>(
+        `SELECT event_id, seq, prev_hash, hash
+           FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          AUDIT_LOCK,
+          event.tenant_id,
+          event.event_type,
+          event.timestamp,
+          event.actor,
+          event.x_user_id,
+          event.resource_type,
+          event.resource_id,
+          JSON.stringify(event.details),
+          event.sha256,
+          Buffer.from(frame.beforePrev),
+          Buffer.from(frame.beforeSeq),
+          Buffer.from(frame.afterSeq),
+        ],
+      );
+    return {
+      ...event,
+      event_id: appended.event_id,
+      seq: Number(appended.seq),
+      prev_hash: appended.prev_hash,
+      hash: appended.hash,
+    };
   }
 
   async list(

@@ -32,27 +32,25 @@ export class AuditService {
     private readonly publisher: EventPublisher,
   ) {}
 
-  record(record: AuditRecord): Promise<AuditEventEntity> {
-    return this.tx.run(async () => {
-      const head = await this.repository.lockHead(record.tenantId);
-      const context = requestContext.getStore();
-      const event = {
-        tenant_id: record.tenantId,
-        seq: (head?.seq ?? 0) + 1,
-        event_type: record.eventType,
-        timestamp: new Date(),
-        actor: actorOf(context?.principal),
-        x_user_id: context?.xUserId ?? null,
-        resource_type: record.resourceType,
-        resource_id: record.resourceId ?? null,
-        details: record.details ?? {},
-        sha256: record.sha256 ?? null,
-        prev_hash: head?.hash ?? GENESIS_HASH,
-      };
-      const stored = await this.repository.insert({ ...event, hash: auditHash(event) });
-      this.tx.afterCommit(() => void this.announce(stored));
-      return stored;
+  /**
+   * Appends in the surrounding transaction when there is one; alone, the append is one atomic statement and
+   * its announcement follows at once.
+   */
+  async record(record: AuditRecord): Promise<AuditEventEntity> {
+    const context = requestContext.getStore();
+    const stored = await this.repository.append({
+      tenant_id: record.tenantId,
+      event_type: record.eventType,
+      timestamp: new Date(),
+      actor: actorOf(context?.principal),
+      x_user_id: context?.xUserId ?? null,
+      resource_type: record.resourceType,
+      resource_id: record.resourceId ?? null,
+      details: record.details ?? {},
+      sha256: record.sha256 ?? null,
     });
+    this.tx.afterCommit(() => void this.announce(stored));
+    return stored;
   }
 
   /** The tenant's `audit` topic hears of an event once it committed. */

@@ -24,17 +24,34 @@ export class WorkflowsRepository {
       'id' | 'family_id' | 'created_at' | 'updated_at' | 'published_at' | 'package_digest'
     > & { family_id?: string },
   ): Promise<WorkflowEntity> {
-    const row = this.repo.create({ ...workflow, published_at: null, package_digest: null });
-    if (!workflow.family_id) {
-      // A new family: its id is the first version's id (made here: a round trip less than asking Postgres).
-      const id = randomUUID();
-      row.id = id;
-      row.family_id = id;
-    }
-    // insert, not save: save would first SELECT the row by its (already known) id. The generated columns
-    // (id, created_at, updated_at) come back into `row` from the INSERT's RETURNING.
-    await this.repo.insert(row as QueryDeepPartialEntity<WorkflowEntity>);
-    return row;
+    // Made here, a round trip less than asking Postgres; a new family's id is its first version's id.
+    const id = randomUUID();
+    const row = {
+      ...workflow,
+      id,
+      family_id: workflow.family_id ?? id,
+      published_at: null,
+      package_digest: null,
+    };
+    // Raw SQL on the write path: a TypeORM insert costs more in building the statement than in running it.
+    const [{ created_at, updated_at }] = await this.tx
+      .manager()
+      .query<Array<Pick<WorkflowEntity, 'created_at' | 'updated_at'>>>(
+        `INSERT INTO workflows (id, tenant_id, family_id, name, description, version, status, definition, input_schema)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at, updated_at`,
+        [
+          row.id,
+          row.tenant_id,
+          row.family_id,
+          row.name,
+          row.description,
+          row.version,
+          row.status,
+          JSON.stringify(row.definition),
+          row.input_schema === null ? null : JSON.stringify(row.input_schema),
+        ],
+      );
+    return { ...row, created_at, updated_at };
   }
 
   findById(tenantId: string, id: string): Promise<WorkflowEntity | null> {

@@ -5,6 +5,10 @@ import { Workflows1764000000000 } from './1764000000000-workflows';
 import { Runs1764100000000 } from './1764100000000-runs';
 import { Triggers1764200000000 } from './1764200000000-triggers';
 import { RunRequestId1764250000000 } from './1764250000000-run-request-id';
+import { PlanScheduleInterval1764260000000 } from './1764260000000-plan-schedule-interval';
+import { DataSandbox1764300000000 } from './1764300000000-data-sandbox';
+import { EngineVersionTwo1764500000000 } from './1764500000000-engine-v2';
+import { AuditFastPath1764600000000 } from './1764600000000-audit-fast-path';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -17,4 +21,8 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Runs1764100000000,
   Triggers1764200000000,
   RunRequestId1764250000000,
+  PlanScheduleInterval1764260000000,
+  DataSandbox1764300000000,
+  EngineVersionTwo1764500000000,
+  AuditFastPath1764600000000,
 ];

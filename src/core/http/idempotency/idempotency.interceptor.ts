@@ -85,9 +85,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     return from(
       this.tx.run(async () => {
-        if (!(await this.repository.tryLock(scope, key))) throw new IdempotencyInProgressException();
         const existing = await this.repository.claim(scope, key, fingerprint);
-        if (existing) {
+        if (existing === 'in_flight') throw new IdempotencyInProgressException();
+        if (existing !== 'claimed') {
           if (existing.fingerprint !== fingerprint) throw new IdempotencyKeyReusedException();
           if (existing.response_status) res.status(existing.response_status);
           res.setHeader('Idempotent-Replayed', 'true');
