@@ -58,18 +58,26 @@ export class WorkflowsRepository {
     return this.repo.findOne({ where: { tenant_id: tenantId, id } });
   }
 
-  list(
+  /**
+   * The page and the total in one statement (`count(*) OVER ()`), so a list costs one round trip and one pooled
+   * connection; only a page past the end, which has no row to carry the total, counts separately.
+   */
+  async list(
     tenantId: string,
     status: WorkflowStatus | undefined,
     offset: number,
     limit: number,
   ): Promise<[WorkflowEntity[], number]> {
-    const where = defined({ tenant_id: tenantId, status });
-    // The page and the count at once, on two pooled connections (findAndCount runs them one after the other).
-    return Promise.all([
-      this.repo.find({ where, order: { created_at: 'DESC' }, skip: offset, take: limit }),
-      this.repo.count({ where }),
-    ]);
+    const rows = await this.tx.rows<WorkflowEntity & { total_count: string }>(
+      `SELECT *, count(*) OVER () AS total_count FROM workflows
+        WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+        ORDER BY created_at DESC LIMIT $3 OFFSET $4`,
+      [tenantId, status ?? null, limit, offset],
+    );
+    if (rows.length === 0 && offset > 0)
+      return [[], await this.repo.count({ where: defined({ tenant_id: tenantId, status }) })];
+    const total = Number(rows[0]?.total_count ?? 0);
+    return [rows.map(({ total_count: _total, ...row }) => Object.assign(new WorkflowEntity(), row)), total];
   }
 
   /** Only drafts change: the condition makes a save racing a publish lose, not overwrite. */
