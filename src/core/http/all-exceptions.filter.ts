@@ -65,6 +65,22 @@ const CONNECTION_ERRORS = new Set([
   '3D000',
 ]);
 
+/**
+ * Data exceptions a request's own values cause (a NUL or other character the database cannot hold, text that is
+ * not a valid value of the column's type, a number or date out of range): the request's fault, so 400.
+ */
+const INPUT_ERRORS = new Set([
+  '22021',
+  '22P05',
+  '22P02',
+  '22003',
+  '22007',
+  '22008',
+  '22001',
+  '22023',
+  '22025',
+]);
+
 /** Database failures a client can act on; never the SQL or the driver's text. */
 function databaseError(exception: unknown): { status: number; code: string; message: string } | undefined {
   const code =
@@ -72,6 +88,21 @@ function databaseError(exception: unknown): { status: number; code: string; mess
     (exception as { code?: unknown }).code;
   if (exception instanceof QueryFailedError && code === '23505') {
     return { status: 409, code: 'CONFLICT', message: 'A resource with the same unique value already exists' };
+  }
+  if (exception instanceof QueryFailedError && code === '23503') {
+    // A foreign key the request supplied (an admin's `tenantId`, an id in the body) names nothing.
+    return {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'The request refers to a resource that does not exist',
+    };
+  }
+  if (exception instanceof QueryFailedError && typeof code === 'string' && INPUT_ERRORS.has(code)) {
+    return {
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'A value in the request cannot be stored or compared (an invalid character, format or range)',
+    };
   }
   if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
     return { status: 503, code: 'DB_UNAVAILABLE', message: 'The database is unreachable; retry shortly' };

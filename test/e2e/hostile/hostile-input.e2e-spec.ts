@@ -54,6 +54,7 @@ const HOSTILE_BODIES: Record<string, string> = {
   'many keys': manyKeys(150_000),
   'huge string': JSON.stringify({ name: 'x'.repeat(1_500_000), email: 'x'.repeat(100_000) }),
   'lone surrogate': '{"name":"\\ud800","email":"a\\udfff@x.test","definition":{"nodes":"\\ud800"}}',
+  'NUL character': '{"name":"a\\u0000b","email":"x\\u0000@y.test","definition":{"nodes":[],"edges":[]}}',
   'wrong types': JSON.stringify({ name: 42, email: [], definition: 'no', input: 7, cron: {}, page: 'x' }),
   'an array': '[1,2,3]',
   'a string': '"just a string"',
