@@ -2,9 +2,9 @@
 export const BODY_BUDGET = { depth: 32, keysPerObject: 1_000, arrayItems: 100_000 } as const;
 
 /**
- * The first way `value` exceeds the budget (or holds a string no database can store: an unpaired surrogate, a
- * NUL), or undefined. One
- * iterative pass, so neither a 10,000-deep nesting nor 150,000 keys reach the recursive validators.
+ * The first way `value` exceeds the budget (or holds an unpaired surrogate, which no JSON encoder round-trips), or
+ * undefined. One iterative pass, so neither a 10,000-deep nesting nor 150,000 keys reach the recursive
+ * validators. (A NUL, which Postgres cannot store, is the database's to refuse: the filter answers 400.)
  */
 export function bodyBudgetProblem(value: unknown): string | undefined {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '$', depth: 0 }];
@@ -12,7 +12,6 @@ export function bodyBudgetProblem(value: unknown): string | undefined {
     const { value: item, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
     if (typeof item === 'string') {
       if (!item.isWellFormed()) return `${path} holds a string with an unpaired UTF-16 surrogate`;
-      if (item.includes('\u0000')) return `${path} holds a NUL character (\\u0000), which cannot be stored`;
       continue;
     }
     if (typeof item !== 'object' || item === null) continue;
@@ -29,8 +28,7 @@ export function bodyBudgetProblem(value: unknown): string | undefined {
     if (keys.length > BODY_BUDGET.keysPerObject)
       return `${path} has ${keys.length} keys; at most ${BODY_BUDGET.keysPerObject} are accepted`;
     for (const key of keys) {
-      if (!key.isWellFormed() || key.includes('\u0000'))
-        return `${path} has a key with an unpaired UTF-16 surrogate or a NUL character`;
+      if (!key.isWellFormed()) return `${path} has a key with an unpaired UTF-16 surrogate`;
       stack.push({ value: (item as Record<string, unknown>)[key], path: `${path}.${key}`, depth: depth + 1 });
     }
   }
