@@ -10,6 +10,7 @@ import {
 } from '../../core/auth/auth.exceptions';
 import { hasRole, type Principal } from '../../core/auth/principal';
 import { AppException } from '../../core/http/app.exception';
+import { assertContentType } from '../../core/http/content-type.interceptor';
 import type { RawBodyRequest } from '../../core/http/json-body';
 import { bindPrincipal } from '../../core/tenancy/request-context';
 import { WorkflowNotFoundException } from '../workflows/workflows.exceptions';
@@ -36,18 +37,8 @@ export class WebhookGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<WebhookRequest & Request>();
-    // A body the JSON parser did not read cannot be checked against its signature: say what is wrong with it.
-    if (
-      req.headers['content-length'] !== '0' &&
-      (req.headers['content-length'] || req.headers['transfer-encoding'])
-    ) {
-      if (!req.is(['application/json', 'application/*+json']))
-        throw new AppException(
-          'UNSUPPORTED_MEDIA_TYPE',
-          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          'A webhook delivery must be sent as application/json',
-        );
-    }
+    // Before the signature: a body the JSON parser did not read cannot be checked against it.
+    assertContentType(req);
     const workflowId = String(req.params.workflow_id);
     const tenantId = isUUID(workflowId) ? await this.workflows.tenantOfForWebhook(workflowId) : undefined;
     if (!tenantId) throw new WorkflowNotFoundException(workflowId);
