@@ -182,11 +182,19 @@ export class TriggersService {
 
   /**
    * One tick (worker): the tick's job id is the run's idempotency key, so a tick never starts two runs. A tick
-   * spends from the tenant's per-minute request budget like an API call does; with none left it is skipped.
+   * that would start a run spends from the tenant's per-minute request budget like an API call does; with none
+   * left it is skipped.
    */
   async fire(scheduleId: string, tickId: string): Promise<void> {
     const schedule = await this.repository.scheduleForWorker(scheduleId);
     if (!schedule?.enabled) return;
+    const workflow = await this.workflows
+      .requireRunnable(schedule.tenant_id, schedule.workflow_id)
+      .catch((error: Error) => {
+        this.logger.warn(`schedule ${scheduleId}: tick skipped: ${error.message}`);
+        return undefined;
+      });
+    if (!workflow) return;
     const plan = await this.repository.schedulePlan(schedule.tenant_id);
     if (plan) {
       const decision = await this.limiter.consume([
@@ -207,13 +215,6 @@ export class TriggersService {
         return;
       }
     }
-    const workflow = await this.workflows
-      .requireRunnable(schedule.tenant_id, schedule.workflow_id)
-      .catch((error: Error) => {
-        this.logger.warn(`schedule ${scheduleId}: tick skipped: ${error.message}`);
-        return undefined;
-      });
-    if (!workflow) return;
     await this.engine.start({
       tenantId: schedule.tenant_id,
       workflow,
