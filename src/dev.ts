@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ALL_CONFIG_CLASSES, loadAllConfig } from './core/config/config.module';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
+import { printAfterLogs } from './core/logging/logger';
 import { type LocalRedis, startLocalRedis } from './core/queue/local-redis';
 import { startApi, startupBanner } from './main';
 import { runProcess } from './process';
@@ -42,7 +43,7 @@ runProcess(
     }
     const api = await startApi();
     const worker = await startWorker();
-    console.log(await startupBanner(api, 'Conflux is running'));
+    printAfterLogs(await startupBanner(api, 'Conflux is running'));
     return [worker, api];
   },
   async () => {

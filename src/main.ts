@@ -5,7 +5,7 @@ import { ApiModule } from './api.module';
 import type { AppOptions } from './app.options';
 import { AppConfig } from './core/config/app.config';
 import { CONFIG_CLASSES, loadAllConfig } from './core/config/config.module';
-import { createLogger, flushLogs, PinoLoggerService } from './core/logging/logger';
+import { createLogger, PinoLoggerService, printAfterLogs } from './core/logging/logger';
 import { StartupError } from './core/startup-error';
 import { configureHttpApp } from './http-app';
 import { AdminBootstrap } from './modules/users/admin-bootstrap';
@@ -52,7 +52,6 @@ export async function startupBanner(api: NestExpressApplication, title: string):
     `  Swagger UI: ${url}/docs`,
     `  Health:     ${url}/health`,
   ];
-  await flushLogs();
   const admin = api.get(AdminBootstrap).generated;
   if (admin) {
     lines.push(
@@ -68,7 +67,7 @@ export async function startupBanner(api: NestExpressApplication, title: string):
 if (require.main === module) {
   runProcess('api', async () => {
     const app = await startApi();
-    console.log(await startupBanner(app, 'Conflux API is running'));
+    printAfterLogs(await startupBanner(app, 'Conflux API is running'));
     return app;
   });
 }

@@ -49,9 +49,17 @@ function spawnDev(dir: string, env: Record<string, string | undefined>): Dev {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const collect = (chunk: Buffer) => output.push(...chunk.toString().split('\n'));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  // Whole lines only: a chunk may end inside a line, and stdout and stderr each keep their own partial line.
+  const collector = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      output.push(...lines);
+    };
+  };
+  child.stdout?.on('data', collector());
+  child.stderr?.on('data', collector());
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output, exited };
 }

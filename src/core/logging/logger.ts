@@ -2,13 +2,27 @@ import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import { currentRequestId } from '../tenancy/request-context';
 
+let stdout: pino.DestinationStream | undefined;
+
 /**
  * Where lines go unless told otherwise: stdout, written asynchronously (lines that arrive during a write are
- * batched into the next), so a request's log line never blocks the event loop on a slow terminal or pipe.
- * Flushed synchronously when the process exits; a SIGKILL loses what was not written yet.
+ * batched into the next), so a request's log line never blocks the event loop on a slow terminal or pipe. One
+ * destination per process, shared by every logger in it (the dev process runs the API's and the worker's), so
+ * lines leave in the order they were logged. Flushed synchronously when the process exits; a SIGKILL loses what
+ * was not written yet.
  */
-export function bufferedDestination(dest: number | string = 1): pino.DestinationStream {
-  return pino.destination({ dest, sync: false });
+export function stdoutDestination(): pino.DestinationStream {
+  stdout ??= pino.destination({ dest: 1, sync: false });
+  return stdout;
+}
+
+/**
+ * Plain text for people (the start-up banner) on stdout, after every log line written before it: it joins the
+ * same queue as the logs rather than racing them on another stream.
+ */
+export function printAfterLogs(text: string): void {
+  if (stdout) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** Never logged as written: credentials, secrets, and the SQL and values a database error carries. */
@@ -28,19 +42,10 @@ export const REDACTED_PATHS = [
   '*.cookie',
 ];
 
-const loggers = new Set<Logger>();
-
-/** Writes out what the asynchronous destinations still hold (before text that must come after the logs). */
-export function flushLogs(): Promise<void> {
-  return Promise.all(
-    [...loggers].map((logger) => new Promise<void>((resolve) => logger.flush(() => resolve()))),
-  ).then(() => undefined);
-}
-
 /** JSON logs on stdout; every line written inside a request carries its `request_id`. */
 export function createLogger(
   level: string,
-  destination: pino.DestinationStream = bufferedDestination(),
+  destination: pino.DestinationStream = stdoutDestination(),
 ): Logger {
   const logger = pino(
     {
@@ -57,7 +62,6 @@ export function createLogger(
     },
     destination,
   );
-  loggers.add(logger);
   return logger;
 }
 
