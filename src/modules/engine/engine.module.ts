@@ -7,8 +7,8 @@ import { RunsRepository } from '../runs/runs.repository';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { EngineProcessor } from './engine.processor';
 import { EngineService } from './engine.service';
-import { EXECUTOR_CLASSES, ExecutorRegistry } from './executors/executor-registry';
-import { ExpressionEvaluator } from './expressions';
+import { STEP_IMPORTS, STEP_PROVIDERS } from '../steps/executor-registry';
+import { ExpressionEvaluator } from '../steps/expressions';
 import { Reconciler } from './reconciler';
 import { RunRetention } from './run-retention';
 
@@ -23,13 +23,16 @@ export class EngineModule {
     if (existing) return existing;
     const module: DynamicModule = {
       module: EngineModule,
-      imports: [TypeOrmModule.forFeature([RunEntity, StepRunEntity, RunEventEntity]), WorkflowsModule],
+      imports: [
+        TypeOrmModule.forFeature([RunEntity, StepRunEntity, RunEventEntity]),
+        WorkflowsModule,
+        ...STEP_IMPORTS,
+      ],
       providers: [
         RunsRepository,
         EngineService,
-        ExecutorRegistry,
         ExpressionEvaluator,
-        ...EXECUTOR_CLASSES,
+        ...STEP_PROVIDERS,
         ...(role === 'worker' ? [EngineProcessor, Reconciler, RunRetention] : []),
       ],
       exports: [EngineService, RunsRepository, WorkflowsModule],

@@ -11,10 +11,10 @@ import type { StepRunEntity, StepStatus } from '../runs/entities/step-run.entity
 import { type NewRunEvent, type RunChanges, RunsRepository } from '../runs/runs.repository';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
 import { WorkflowsService } from '../workflows/workflows.service';
-import { STEPS_BY_TYPE } from '../workflows/steps';
-import { ExecutorRegistry } from './executors/executor-registry';
-import { PermanentStepError, type StepOutcome } from './executors/step-executor';
-import { ExpressionError, ExpressionEvaluator } from './expressions';
+import { STEPS_BY_TYPE } from '../steps/catalog';
+import { ExecutorRegistry } from '../steps/executor-registry';
+import { PermanentStepError, type StepOutcome } from '../steps/step-executor';
+import { ExpressionError, ExpressionEvaluator } from '../steps/expressions';
 import { WorkflowGraph } from './graph';
 
 export class RunConflictException extends AppException {

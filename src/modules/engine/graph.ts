@@ -1,5 +1,5 @@
 import type { WorkflowDefinition, WorkflowEdge, WorkflowNode } from '../workflows/entities/workflow.entity';
-import { isTrigger } from '../workflows/steps';
+import { isTrigger, STEPS_BY_TYPE } from '../steps/catalog';
 
 export interface SettledStep {
   status: string;
@@ -61,10 +61,9 @@ export class WorkflowGraph {
     return { run, skip };
   }
 
-  /** An edge out of a condition is taken only on the branch its result chose. */
+  /** An edge out of a branching step is taken only on the branch its output chose. */
   private isTaken(edge: WorkflowEdge, source: SettledStep): boolean {
-    if (this.nodes.get(edge.source)?.type !== 'condition') return true;
-    const result = (source.output as { result?: unknown } | undefined)?.result;
-    return edge.sourceHandle === String(result === true);
+    const branch = STEPS_BY_TYPE.get(this.nodes.get(edge.source)?.type ?? '')?.branch;
+    return !branch || edge.sourceHandle === branch.taken(source.output);
   }
 }

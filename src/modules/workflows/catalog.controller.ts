@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth } from '../../core/auth/auth.decorator';
 import { StepTypeResponse } from './dto/workflow.dto';
-import { STEP_CATALOG } from './steps';
+import { STEP_CATALOG } from '../steps/catalog';
 
 @ApiTags('catalog')
 @Controller('catalog')

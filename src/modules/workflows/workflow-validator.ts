@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import jsonata from 'jsonata';
 import { RE2JS } from 're2js';
 import type { WorkflowDefinition, WorkflowStatus } from './entities/workflow.entity';
-import { isTrigger, STEPS_BY_TYPE } from './steps';
+import { isTrigger, STEPS_BY_TYPE } from '../steps/catalog';
 
 export const MAX_NODES = 500;
 
@@ -116,14 +116,11 @@ export async function validateWorkflow(
     edgeIds.add(edge.id);
     if (!ids.has(edge.source)) errors.push(`edge '${edge.id}': source '${edge.source}' is not a node`);
     if (!ids.has(edge.target)) errors.push(`edge '${edge.id}': target '${edge.target}' is not a node`);
-    if (
-      types.get(edge.source) === 'condition' &&
-      edge.sourceHandle !== 'true' &&
-      edge.sourceHandle !== 'false'
-    ) {
-      errors.push(
-        `edge '${edge.id}' from condition '${edge.source}': sourceHandle must be "true" or "false"`,
-      );
+    const sourceType = types.get(edge.source) ?? '';
+    const handles = STEPS_BY_TYPE.get(sourceType)?.branch?.handles;
+    if (handles && !handles.includes(edge.sourceHandle ?? '')) {
+      const allowed = handles.map((handle) => `"${handle}"`).join(' or ');
+      errors.push(`edge '${edge.id}' from ${sourceType} '${edge.source}': sourceHandle must be ${allowed}`);
     }
     if (ids.has(edge.target) && isTrigger(types.get(edge.target) ?? '')) {
       errors.push(`edge '${edge.id}': trigger '${edge.target}' cannot have incoming edges`);

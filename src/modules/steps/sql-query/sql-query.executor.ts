@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../../core/http/app.exception';
 import { DataService } from '../../data/data.service';
-import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from './step-executor';
+import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from '../step-executor';
 
 /** A step's result is stored in its run (every later step reads it), so it is capped well below the API's. */
 export const SQL_STEP_MAX_BYTES = 1024 * 1024;
@@ -13,8 +13,6 @@ export const SQL_STEP_MAX_BYTES = 1024 * 1024;
  */
 @Injectable()
 export class SqlQueryExecutor extends StepExecutor {
-  readonly types = ['sql.query'] as const;
-
   constructor(private readonly data: DataService) {
     super();
   }

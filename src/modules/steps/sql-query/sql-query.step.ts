@@ -1,4 +1,4 @@
-import type { StepDefinition } from './step-definition';
+import type { StepDefinition } from '../step-definition';
 
 export const SQL_QUERY_STEP: StepDefinition = {
   type: 'sql.query',

@@ -1,4 +1,4 @@
-import { type StepDefinition, TEMPLATE_NOTE } from './step-definition';
+import { type StepDefinition, TEMPLATE_NOTE } from '../step-definition';
 
 export const HTTP_REQUEST_STEP: StepDefinition = {
   type: 'http.request',

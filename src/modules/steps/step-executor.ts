@@ -1,11 +1,12 @@
-import type { WorkflowNode } from '../../workflows/entities/workflow.entity';
+import { ExpressionError, type ExpressionEvaluator } from './expressions';
 
 export interface StepContext {
   tenantId: string;
   runId: string;
   stepId: string;
   attempt: number;
-  node: WorkflowNode;
+  /** The node as the definition has it (config as written, before templates are rendered). */
+  node: { id: string; type: string; data: { config?: Record<string, unknown> } };
   /** The node's config with `{{ }}` templates rendered (expression fields left as written). */
   config: Record<string, unknown>;
   /** `{input, steps: {<node id>: {status, output}}}` */
@@ -27,7 +28,6 @@ export type StepOutcome =
  * hooks and never names a type itself.
  */
 export abstract class StepExecutor {
-  abstract readonly types: readonly string[];
   abstract execute(context: StepContext): Promise<StepOutcome>;
 
   /**
@@ -54,3 +54,16 @@ export abstract class StepExecutor {
 
 /** Failures that retrying cannot fix (a refused address, a bad expression): the step fails at once. */
 export class PermanentStepError extends Error {}
+
+/** The node's `expression`, evaluated off this event loop; a bad or runaway expression fails the step at once. */
+export async function expressionValue(
+  evaluator: ExpressionEvaluator,
+  context: StepContext,
+): Promise<unknown> {
+  try {
+    return await evaluator.evaluate(String(context.config.expression), context.context, context.signal);
+  } catch (error) {
+    if (error instanceof ExpressionError) throw new PermanentStepError(error.message);
+    throw error;
+  }
+}

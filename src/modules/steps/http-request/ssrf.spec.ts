@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { EngineConfig } from '../../core/config/engine.config';
-import { HttpRequestExecutor } from './executors/http-request.executor';
-import { PermanentStepError, type StepContext } from './executors/step-executor';
+import type { EngineConfig } from '../../../core/config/engine.config';
+import { HttpRequestExecutor } from './http-request.executor';
+import { PermanentStepError, type StepContext } from '../step-executor';
 import { assertReachable, isBlockedAddress } from './ssrf';
 
 const REFUSED = [
@@ -75,7 +75,7 @@ describe('http.request executor', () => {
     runId: 'run-1',
     stepId: 'call',
     attempt: 1,
-    node: { id: 'call', type: 'http.request', position: { x: 0, y: 0 }, data: { config: {} } },
+    node: { id: 'call', type: 'http.request', data: { config: {} } },
     config: { method: 'GET', url },
     context: { input: {}, steps: {} },
     input: {},

@@ -2,8 +2,8 @@
 export type JsonSchema = Record<string, unknown>;
 
 /**
- * One step type of the catalog: what the editor's palette shows and what validation checks. Each step type
- * is declared in its own file beside this one; the engine's executor for it lives there too.
+ * One step type of the catalog: what the editor's palette shows and what validation checks. Declared in the
+ * step type's folder (src/modules/steps/<type>/), beside the executor that runs it.
  */
 export interface StepDefinition {
   type: string;
@@ -17,6 +17,11 @@ export interface StepDefinition {
   expressionFields?: string[];
   /** Set while a step type is declared but cannot run yet: publishing a workflow that uses it is refused. */
   unavailable?: string;
+  /**
+   * A branching step: its outgoing edges each carry one of `handles` as `sourceHandle`, and only the edges
+   * whose handle `taken` picks from the step's output run (the others are skipped).
+   */
+  branch?: { handles: readonly string[]; taken(output: unknown): string };
 }
 
 export const TEMPLATE_NOTE =

@@ -1,4 +1,4 @@
-import type { StepDefinition } from './step-definition';
+import type { StepDefinition } from '../step-definition';
 
 export const WORKFLOW_CALL_STEP: StepDefinition = {
   type: 'workflow.call',

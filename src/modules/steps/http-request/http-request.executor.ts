@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { EngineConfig } from '../../../core/config/engine.config';
-import { allowListFrom, assertReachable, guardedLookup, SsrfBlockedError } from '../ssrf';
-import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from './step-executor';
+import { allowListFrom, assertReachable, guardedLookup, SsrfBlockedError } from './ssrf';
+import { PermanentStepError, type StepContext, StepExecutor, type StepOutcome } from '../step-executor';
 
 const MAX_REDIRECTS = 5;
 /** Headers a redirect to another origin keeps; the step's others (credentials, tokens) stay with the origin. */
@@ -18,7 +18,6 @@ const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-language', 'user-agent', 'i
  */
 @Injectable()
 export class HttpRequestExecutor extends StepExecutor {
-  readonly types = ['http.request'] as const;
   private readonly allow: Set<string>;
   private readonly agent: Agent;
 

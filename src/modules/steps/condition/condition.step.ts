@@ -1,4 +1,4 @@
-import type { StepDefinition } from './step-definition';
+import type { StepDefinition } from '../step-definition';
 
 export const CONDITION_STEP: StepDefinition = {
   type: 'condition',
@@ -14,4 +14,8 @@ export const CONDITION_STEP: StepDefinition = {
   },
   outputs: { type: 'object', properties: { result: { type: 'boolean' } } },
   expressionFields: ['expression'],
+  branch: {
+    handles: ['true', 'false'],
+    taken: (output) => String((output as { result?: unknown } | undefined)?.result === true),
+  },
 };
