@@ -25,7 +25,7 @@ let db: Client;
 
 beforeAll(async () => {
   backends = await createTestBackends({
-    ENGINE_EXPRESSION_TIMEOUT_MS: '1500',
+    ENGINE_EXPRESSION_TIMEOUT_MS: '6000',
     ENGINE_BACKOFF_MS: '50',
     ENGINE_RECONCILE_EVERY_MS: '500',
     ENGINE_RECONCILE_AFTER_MS: '1000',
@@ -67,7 +67,6 @@ describe('engine: one tenant cannot hold the engine', () => {
     const quick = await publish(api.url, other, transformFlow('input.n + 1'));
     const stuck = (await startRun(api.url, acme, forever)).body.id as string;
     await waitFor(async () => (await stepsOf(api.url, acme, stuck)).length > 0, 'the looping run to start');
-    const began = Date.now();
     const others = await Promise.all(
       [1, 2, 3].map(async (n) => (await startRun(api.url, other, quick, { n })).body.id as string),
     );
@@ -75,10 +74,12 @@ describe('engine: one tenant cannot hold the engine', () => {
       const run = await waitForStatus(api.url, other, id, ['completed', 'failed'], 10_000);
       expect(run.context.steps.work).toEqual({ status: 'completed', output: i + 2 });
     }
-    expect(Date.now() - began).toBeLessThan(1500);
+    // The other tenant's runs finished while the loop was still being evaluated, not after its time limit.
+    const meanwhile = await call(api.url, 'GET', `/api/v1/runs/${stuck}`, { credentials: acme.ownerKey });
+    expect(['pending', 'running']).toContain(meanwhile.body.status);
     const failed = await waitForStatus(api.url, acme, stuck, ['failed', 'completed']);
     expect(failed.status).toBe('failed');
-    expect(failed.error).toBe("step 'work' failed: expression took longer than 1500 ms");
+    expect(failed.error).toBe("step 'work' failed: expression took longer than 6000 ms");
   });
 
   it('cancels a run whose expression is evaluating: the evaluation is stopped at once', async () => {
@@ -86,11 +87,13 @@ describe('engine: one tenant cannot hold the engine', () => {
     const runId = (await startRun(api.url, acme, forever)).body.id as string;
     const engineQueue = api.app.get(JobQueue).queue('engine');
     await waitFor(async () => (await engineQueue.getActiveCount()) > 0, 'the run to be evaluating');
-    const began = Date.now();
     const cancelled = await post(`/runs/${runId}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
-    expect(Date.now() - began).toBeLessThan(1000);
+    // The evaluation was stopped, not left to its time limit: the job ends long before the 6 s would pass.
+    await waitFor(async () => (await engineQueue.getActiveCount()) === 0, 'the evaluation to stop', 3000);
+    const steps = await stepsOf(api.url, acme, runId);
+    expect(steps.find((step) => step.step_id === 'work')?.status).toBe('cancelled');
   });
 });
 
