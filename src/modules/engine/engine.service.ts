@@ -15,6 +15,7 @@ import { STEPS_BY_TYPE } from '../steps/catalog';
 import { ExecutorRegistry } from '../steps/executor-registry';
 import { PermanentStepError, type StepOutcome } from '../steps/step-executor';
 import { ExpressionError, ExpressionEvaluator } from '../steps/expressions';
+import { FairShare } from './fair-share';
 import { WorkflowGraph } from './graph';
 
 export class RunConflictException extends AppException {
@@ -24,6 +25,7 @@ export class RunConflictException extends AppException {
 }
 
 interface StepJob {
+  tenantId: string;
   runId: string;
   stepId: string;
   attempt: number;
@@ -133,6 +135,7 @@ export class EngineService {
   private readonly inFlight = new Map<string, Set<AbortController>>();
   /** Runs whose cancel signal arrived lately, by when. */
   private readonly aborted = new Map<string, number>();
+  private readonly fairShare = new FairShare();
 
   constructor(
     private readonly runs: RunsRepository,
@@ -240,6 +243,7 @@ export class EngineService {
         unit.setStep({ step_id: step.step_id, status: 'queued', attempt });
         this.event(effects, unit, 'step.queued', step.step_id, { attempt });
         effects.jobs.push({
+          tenantId: unit.run.tenant_id,
           runId,
           stepId: step.step_id,
           attempt,
@@ -535,7 +539,14 @@ export class EngineService {
         error: error.message,
         delay_ms: delayMs,
       });
-      effects.jobs.push({ runId: unit.run.id, stepId: step.step_id, attempt, delayMs, kind: 'execute' });
+      effects.jobs.push({
+        tenantId: unit.run.tenant_id,
+        runId: unit.run.id,
+        stepId: step.step_id,
+        attempt,
+        delayMs,
+        kind: 'execute',
+      });
       return;
     }
     if (
@@ -649,6 +660,7 @@ export class EngineService {
       else if (row.status === 'queued') {
         this.event(effects, unit, 'step.queued', row.step_id, { attempt: 1 });
         effects.jobs.push({
+          tenantId: run.tenant_id,
           runId: run.id,
           stepId: row.step_id,
           attempt: 1,
@@ -697,6 +709,7 @@ export class EngineService {
     }
     if (wait.deadlineMs)
       effects.jobs.push({
+        tenantId: unit.run.tenant_id,
         runId: unit.run.id,
         stepId: step.step_id,
         attempt: step.attempt,
@@ -858,12 +871,18 @@ export class EngineService {
     for (const runId of effects.parents) await this.notifyParent(runId);
   }
 
+  /** After commit, in one round trip; each job's priority is its tenant's fair share (see FairShare). */
   async enqueue(...jobs: StepJob[]): Promise<void> {
     await this.jobs.enqueueMany(
       'engine.step',
       jobs.map((job) => ({
         payload: { run_id: job.runId, step_id: job.stepId, attempt: job.attempt, kind: job.kind },
-        options: { jobId: jobIdOf(job), delay: Math.max(0, job.delayMs), attempts: 1 },
+        options: {
+          jobId: jobIdOf(job),
+          delay: Math.max(0, job.delayMs),
+          attempts: 1,
+          priority: this.fairShare.next(job.tenantId)[0],
+        },
       })),
     );
   }

@@ -88,7 +88,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const run = await this.runs.findRunForEngine(step.run_id);
     if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) return 0;
     const delayMs = step.not_before ? Math.max(0, new Date(step.not_before).getTime() - Date.now()) : 0;
-    const job = { runId: step.run_id, stepId: step.step_id, attempt: step.attempt, kind };
+    const job = {
+      tenantId: run.tenant_id,
+      runId: step.run_id,
+      stepId: step.step_id,
+      attempt: step.attempt,
+      kind,
+    };
     const existing = await this.jobs.queue('engine').getJob(jobIdOf(job));
     if (existing) {
       const state = await existing.getState();

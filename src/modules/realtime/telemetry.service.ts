@@ -54,10 +54,17 @@ export class TelemetryService implements OnModuleDestroy {
   private async send(tenants: string[], only?: TelemetryListener): Promise<void> {
     if (tenants.length === 0) return;
     try {
-      const [activity, queues] = await Promise.all([
+      const [activity, counts] = await Promise.all([
         this.runs.activity(tenants, WINDOW_SECONDS),
-        this.jobs.counts('waiting', 'active', 'delayed'),
+        this.jobs.counts('waiting', 'prioritized', 'active', 'delayed'),
       ]);
+      // Waiting to be picked up, whether FIFO or by priority (engine step jobs carry their tenant's fair share).
+      const queues = Object.fromEntries(
+        Object.entries(counts).map(([queue, c]) => [
+          queue,
+          { waiting: c.waiting + c.prioritized, active: c.active, delayed: c.delayed },
+        ]),
+      );
       const ts = new Date().toISOString();
       for (const row of activity) {
         const msg = {

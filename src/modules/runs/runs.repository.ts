@@ -143,15 +143,17 @@ export class RunsRepository {
    * steps happens under it. One round trip.
    */
   async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity; steps: StepRunEntity[] }>(
-      `SELECT to_jsonb(r) AS run,
-              COALESCE((SELECT jsonb_agg(to_jsonb(s)) FROM step_runs s WHERE s.run_id = r.id), '[]') AS steps
-         FROM runs r WHERE r.id = $1
-          FOR UPDATE OF r`,
+    const [row] = await this.tx.rows<{ run: RunEntity }>(
+      'SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = $1 FOR UPDATE',
       [id],
     );
     if (!row) return undefined;
-    return { run: toRun(row.run), steps: row.steps.map(toStep) };
+    // A separate statement: under READ COMMITTED it sees the steps committed by whoever held the lock before us.
+    // A subquery of the locking statement would not (its snapshot is taken before the wait; only the locked row
+    // is re-read), and two last steps completing at once would each see the other still running: the run would
+    // never finish.
+    const steps = await this.tx.rows<StepRunEntity>('SELECT * FROM step_runs WHERE run_id = $1', [id]);
+    return { run: toRun(row.run), steps: steps.map(toStep) };
   }
 
   /**

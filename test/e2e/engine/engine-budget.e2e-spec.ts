@@ -15,10 +15,11 @@ import {
 /**
  * What one step costs, counted at the clients every process here uses (pg's Client.query, ioredis' sendCommand):
  * a change that adds round trips to the engine's hot path fails this instead of slowing every run silently.
- * Raise a budget only on purpose.
+ * Raise a budget only on purpose. (16: the run's lock and its steps' read are two statements, so the read sees
+ * what the previous lock holder committed; one statement missed it and left fan-in runs unfinished.)
  */
 const BUDGET = {
-  io: { sql: 15, redis: 18 },
+  io: { sql: 16, redis: 18 },
   pure: { sql: 4, redis: 8 },
 };
 

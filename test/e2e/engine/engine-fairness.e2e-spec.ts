@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import { graph, publish, startRun, stepsOf, waitForStatus } from '../../support/engine';
+import {
+  createTestBackends,
+  relaxRateLimits,
+  type RunningApi,
+  startInProcessWorker,
+  startTestApi,
+  type TestBackends,
+  waitFor,
+} from '../../support/harness';
+
+const FAN_OUT = 120;
+
+let backends: TestBackends;
+let api: RunningApi;
+let worker: { stop(): Promise<void> };
+let flooder: OnboardedTenant;
+let quiet: OnboardedTenant;
+let slow: { server: Server; url: string };
+
+beforeAll(async () => {
+  // Every HTTP step takes 40 ms here, so a 200-step fan-out is a backlog of seconds for 4 worker slots.
+  const server = createServer((_req, res) => {
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 40);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  slow = { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1', WORKER_CONCURRENCY: '4' });
+  await relaxRateLimits(backends);
+  api = await startTestApi(backends.env);
+  worker = await startInProcessWorker(backends.env);
+  const admin = await loginAdmin(api.url);
+  flooder = await onboardTenant(api.url, admin, 'flooder');
+  quiet = await onboardTenant(api.url, admin, 'quiet');
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.close();
+  await backends?.cleanup();
+  await new Promise((resolve) => slow?.server.close(resolve));
+});
+
+const get = (id: string) => ({
+  id,
+  type: 'http.request',
+  config: { method: 'GET', url: `${slow.url}/${id}` },
+});
+
+describe('engine: fair dispatch across tenants', () => {
+  it("serves another tenant's step ahead of one tenant's queued fan-out, not after it", async () => {
+    const ids = Array.from({ length: FAN_OUT }, (_, i) => `n${i}`);
+    const wide = await publish(
+      api.url,
+      flooder,
+      graph(
+        [{ id: 'start', type: 'trigger.manual' }, ...ids.map(get)],
+        ids.map((id) => `start->${id}`),
+      ),
+    );
+    const small = await publish(
+      api.url,
+      quiet,
+      graph([{ id: 'start', type: 'trigger.manual' }, get('one')], ['start->one']),
+    );
+    const flood = (await startRun(api.url, flooder, wide)).body.id as string;
+    const open = async () =>
+      (await stepsOf(api.url, flooder, flood)).filter(
+        (s) => s.step_id !== 'start' && s.status !== 'completed',
+      ).length;
+    await waitFor(
+      async () => (await stepsOf(api.url, flooder, flood)).length > FAN_OUT,
+      'the fan-out to queue',
+    );
+
+    const run = (await startRun(api.url, quiet, small)).body.id as string;
+    expect((await waitForStatus(api.url, quiet, run, ['completed', 'failed'], 30_000)).status).toBe(
+      'completed',
+    );
+    // First come, first served, the quiet tenant's one step would have waited behind all of it: it finished while
+    // most of the fan-out was still to run.
+    expect(await open()).toBeGreaterThan(FAN_OUT / 2);
+    expect((await waitForStatus(api.url, flooder, flood, ['completed', 'failed'], 120_000)).status).toBe(
+      'completed',
+    );
+  });
+});
