@@ -1,0 +1,79 @@
+/** The column types an extracted table may have, narrowest first (inference tries them in this order). */
+export const COLUMN_TYPES = ['boolean', 'bigint', 'numeric', 'date', 'timestamptz', 'jsonb', 'text'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A cell as a reader yields it: text, nothing (SQL NULL), or a nested JSON value (jsonb). */
+export type Cell = string | null | { json: unknown };
+
+const BOOLEAN = /^(true|false)$/i;
+const INTEGER = /^-?(0|[1-9]\d{0,18})$/;
+const NUMERIC = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$|^-?\.\d+$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(:\d{2}(\.\d{1,6})?)?(Z|[-+]\d{2}(:?\d{2})?)?$/i;
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+function validDate(year: string, month: string, day: string): boolean {
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return (
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day)
+  );
+}
+
+/**
+ * Whether a (non-null) cell can be stored as `type` exactly as written: integers with a leading zero (`007`,
+ * a zip code) are not numbers, dates must exist; anything fits text (nested values as their JSON) and jsonb.
+ */
+export function fits(type: ColumnType, cell: Exclude<Cell, null>): boolean {
+  if (type === 'text' || type === 'jsonb') return true;
+  if (typeof cell !== 'string') return false;
+  switch (type) {
+    case 'boolean':
+      return BOOLEAN.test(cell);
+    case 'bigint': {
+      if (!INTEGER.test(cell)) return false;
+      const value = BigInt(cell);
+      return value <= BIGINT_MAX && value >= -BIGINT_MAX - 1n;
+    }
+    case 'numeric':
+      return NUMERIC.test(cell);
+    case 'date': {
+      const match = DATE.exec(cell);
+      return match !== null && validDate(match[1], match[2], match[3]);
+    }
+    case 'timestamptz': {
+      const match = TIMESTAMP.exec(cell);
+      return (
+        match !== null &&
+        validDate(match[1], match[2], match[3]) &&
+        Number(match[4]) < 24 &&
+        Number(match[5]) < 60
+      );
+    }
+  }
+}
+
+/**
+ * Each column's narrowest type that every non-null sampled value fits; all-null columns are text, and jsonb is
+ * chosen only for nested values (a column of JSON-looking strings stays text).
+ */
+export function inferTypes(rows: Cell[][], width: number): ColumnType[] {
+  const types: ColumnType[] = [];
+  for (let column = 0; column < width; column += 1) {
+    const values = rows.map((row) => row[column]).filter((cell): cell is Exclude<Cell, null> => cell != null);
+    if (values.length === 0) {
+      types.push('text');
+      continue;
+    }
+    if (values.some((value) => typeof value !== 'string')) {
+      types.push('jsonb');
+      continue;
+    }
+    types.push(
+      COLUMN_TYPES.find((type) => type !== 'jsonb' && values.every((value) => fits(type, value))) ?? 'text',
+    );
+  }
+  return types;
+}
