@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PolicyEntity } from './entities/policy.entity';
+import { LaunchpadPoliciesController } from './launchpad-policies.controller';
+import { PoliciesController } from './policies.controller';
+import { PoliciesRepository } from './policies.repository';
+import { PoliciesService } from './policies.service';
+
+/** Access policies; services import it for `PoliciesService.assert`. */
+@Module({
+  imports: [TypeOrmModule.forFeature([PolicyEntity])],
+  controllers: [PoliciesController, LaunchpadPoliciesController],
+  providers: [PoliciesRepository, PoliciesService],
+  exports: [PoliciesService],
+})
+export class PoliciesModule {}
