@@ -1,6 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
-import { currentRequestId } from '../tenancy/request-context';
+import type { Principal } from '../auth/principal';
+import { currentPrincipal, currentRequestId } from '../tenancy/request-context';
+import type { LogStoreSink } from './log-store-sink';
 
 let stdout: pino.DestinationStream | undefined;
 
@@ -33,6 +35,11 @@ export const REDACTED_PATHS = [
   'err.driverError.query',
   'err.driverError.parameters',
   'err.driverError.detail',
+  'password',
+  'api_key',
+  'secret',
+  'token',
+  'authorization',
   '*.password',
   '*.api_key',
   '*.secret',
@@ -42,25 +49,64 @@ export const REDACTED_PATHS = [
   '*.cookie',
 ];
 
-/** JSON logs on stdout; every line written inside a request carries its `request_id`. */
+/** Query parameters whose values are credentials (WebSocket and board tokens, signed URLs): never logged. */
+const SECRET_QUERY_PARAMS =
+  /^(access_token|token|api_key|apikey|key|signature|sig|secret|password|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+
+/** A request URL as logged: secret query values replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const params = new URLSearchParams(url.slice(query + 1));
+  let changed = false;
+  for (const name of [...params.keys()])
+    if (SECRET_QUERY_PARAMS.test(name)) {
+      params.set(name, '[redacted]');
+      changed = true;
+    }
+  return changed ? `${url.slice(0, query)}?${params.toString()}` : url;
+}
+
+/** The `tenant_id` of a request line: the authenticated tenant, when there is one. */
+export function tenantOf(req: { user?: Principal }): { tenant_id?: string } {
+  return req.user?.tenant_id ? { tenant_id: req.user.tenant_id } : {};
+}
+
+/**
+ * JSON logs on stdout; every line written inside a request carries its `request_id`. With a `store`, the lines
+ * the local log store keeps (warn+, request lines) also go there, whatever LOG_LEVEL says for stdout.
+ */
 export function createLogger(
   level: string,
   destination: pino.DestinationStream = stdoutDestination(),
+  store?: LogStoreSink,
 ): Logger {
+  const levels = pino.levels.values;
+  const storeLevel = 'info';
+  const lowest = store && !(levels[level] <= levels[storeLevel]) ? storeLevel : level;
   const logger = pino(
     {
-      level,
+      level: lowest,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'conflux', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: (_merge, _level, logger) => {
         const requestId = currentRequestId();
-        const bound = (logger.bindings() as { request_id?: string }).request_id;
-        return requestId && !bound ? { request_id: requestId } : {};
+        const bound = logger.bindings() as { request_id?: string; tenant_id?: string };
+        const tenantId = bound.tenant_id ? undefined : currentPrincipal()?.tenant_id;
+        return {
+          ...(requestId && !bound.request_id ? { request_id: requestId } : {}),
+          ...(tenantId ? { tenant_id: tenantId } : {}),
+        };
       },
     },
-    destination,
+    store
+      ? pino.multistream([
+          ...(level === 'silent' ? [] : [{ level: level as pino.Level, stream: destination }]),
+          { level: storeLevel, stream: store },
+        ])
+      : destination,
   );
   return logger;
 }

@@ -7,8 +7,10 @@ export function httpMetrics(metrics: MetricsService) {
     const stop = metrics.httpDuration.startTimer({ method: req.method });
     res.once('finish', () => {
       // Nest answers unknown URLs from a catch-all route ('*path'): label those 'unmatched' too.
-      const matched = (req.route as { path?: string } | undefined)?.path;
-      const route = matched && !matched.startsWith('*') ? matched : 'unmatched';
+      // Mounted routers (the queue board) match below their base path, and may match several patterns at once.
+      const path = (req.route as { path?: string | string[] } | undefined)?.path;
+      const matched = Array.isArray(path) ? path.join('|') : path;
+      const route = matched && !matched.startsWith('*') ? `${req.baseUrl}${matched}` : 'unmatched';
       stop({ route, status: String(res.statusCode) });
     });
     next();
