@@ -3,19 +3,26 @@ import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import type { AppOptions } from './app.options';
 import { AuthModule } from './core/auth/auth.module';
 import { CoreModule } from './core/core.module';
+import { SecretsModule } from './core/secrets/secrets.module';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
 import { ContentTypeInterceptor } from './core/http/content-type.interceptor';
+import { HttpDrain } from './core/http/http-drain';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { RateLimitInterceptor } from './core/http/rate-limit/rate-limit.interceptor';
 import { RateLimiter } from './core/http/rate-limit/rate-limiter';
 import { createValidationPipe } from './core/http/validation.pipe';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AssistantModule } from './modules/assistant/assistant.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { DataModule } from './modules/data/data.module';
+import { DocumentsModule } from './modules/documents/documents.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
+import { PackagesModule } from './modules/packages/packages.module';
+import { PoliciesModule } from './modules/policies/policies.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 import { RunsModule } from './modules/runs/runs.module';
+import { SsoModule } from './modules/sso/sso.module';
 import { StorageModule } from './modules/storage/storage.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
@@ -31,11 +38,14 @@ export class ApiModule {
       imports: [
         CoreModule.forRoot({ role: 'api', env: options.env, extraJobs: options.extraJobs }),
         AuthModule,
+        SecretsModule,
         IdempotencyModule.forRoot('api'),
         AuditModule,
         DataModule,
         ApiKeysModule,
         UsersModule,
+        PoliciesModule,
+        SsoModule,
         TenantsModule,
         WorkflowsModule,
         RunsModule,
@@ -44,12 +54,16 @@ export class ApiModule {
         HealthModule,
         ObservabilityModule,
         StorageModule.forRoot('api'),
+        DocumentsModule.forRoot('api'),
+        AssistantModule,
+        PackagesModule,
         ...(options.imports ?? []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         RateLimiter,
+        HttpDrain,
         // Outermost first: the rate limit counts every authenticated request, then the 415 check.
         { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },

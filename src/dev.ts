@@ -21,6 +21,7 @@ runProcess(
   'dev',
   async () => {
     if (!process.env.JWT_SECRET) process.env.JWT_SECRET = localSecret('.data/jwt-secret');
+    if (!process.env.SECRETS_KEY) process.env.SECRETS_KEY = localSecret('.data/secrets-key');
     // Every config problem at once, before anything is started (the servers started below stand in for unset URLs).
     loadAllConfig(
       {

@@ -9,7 +9,10 @@ import { AppConfig } from './core/config/app.config';
 import { answerClientErrorsInEnvelope } from './core/http/client-error';
 import { jsonBody } from './core/http/json-body';
 import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
+import { redactUrl, tenantOf } from './core/logging/logger';
+import type { Principal } from './core/auth/principal';
 import { httpMetrics } from './modules/observability/http-metrics.middleware';
+import { mountQueueBoard } from './modules/observability/queue-board';
 import { MetricsService } from './core/metrics/metrics.service';
 import { RealtimeConfig } from './core/config/realtime.config';
 import { ConfluxWsAdapter } from './modules/realtime/ws-adapter';
@@ -37,8 +40,9 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
       logger,
       genReqId: (req) => requestIdOf(req) ?? '',
       customAttributeKeys: { reqId: 'request_id' },
+      customProps: (req) => tenantOf(req as { user?: Principal }),
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       quietReqLogger: true,
@@ -56,6 +60,7 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
   });
   app.use(jsonBody(config.BODY_LIMIT, [`/${API_PREFIX}/${SIGNED_OBJECT_ROUTE}/`]));
   app.use(enterRequestContext);
+  mountQueueBoard(app);
   app.useWebSocketAdapter(new ConfluxWsAdapter(app, app.get(RealtimeConfig).WS_MAX_MESSAGE_BYTES));
   applyApiPrefix(app);
   const document = buildOpenApiDocument(app);

@@ -5,9 +5,11 @@ import { ApiModule } from './api.module';
 import type { AppOptions } from './app.options';
 import { AppConfig } from './core/config/app.config';
 import { CONFIG_CLASSES, loadAllConfig } from './core/config/config.module';
+import { LogStoreSink } from './core/logging/log-store-sink';
 import { createLogger, PinoLoggerService, printAfterLogs } from './core/logging/logger';
 import { StartupError } from './core/startup-error';
 import { configureHttpApp } from './http-app';
+import { LogStore } from './modules/observability/log-store';
 import { AdminBootstrap } from './modules/users/admin-bootstrap';
 import { runProcess } from './process';
 
@@ -16,12 +18,14 @@ export async function createApiApp(options: AppOptions = {}): Promise<NestExpres
   const env = options.env ?? process.env;
   // Every config problem in one message, before anything connects anywhere.
   const config = loadAllConfig(env, CONFIG_CLASSES.api).get(AppConfig) as AppConfig;
-  const logger = createLogger(config.LOG_LEVEL, options.logDestination);
+  const store = new LogStoreSink('api');
+  const logger = createLogger(config.LOG_LEVEL, options.logDestination, store);
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot({ ...options, env }), {
     bodyParser: false,
     abortOnError: false,
     logger: new PinoLoggerService(logger),
   });
+  app.get(LogStore).attach(store);
   configureHttpApp(app, logger);
   return app;
 }

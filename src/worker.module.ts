@@ -1,11 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppOptions } from './app.options';
 import { CoreModule } from './core/core.module';
+import { SecretsModule } from './core/secrets/secrets.module';
 import { WorkerMetricsServer } from './core/metrics/worker-metrics.server';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { DataModule } from './modules/data/data.module';
+import { DocumentsModule } from './modules/documents/documents.module';
 import { EngineModule } from './modules/engine/engine.module';
+import { TelemetryModule } from './modules/observability/telemetry.module';
 import { StorageModule } from './modules/storage/storage.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 
@@ -18,11 +21,14 @@ export class WorkerModule {
       imports: [
         CoreModule.forRoot({ role: 'worker', env: options.env, extraJobs: options.extraJobs }),
         IdempotencyModule.forRoot('worker'),
+        SecretsModule,
         AuditModule,
         DataModule,
         EngineModule.forRoot('worker'),
         TriggersModule.forRoot('worker'),
         StorageModule.forRoot('worker'),
+        DocumentsModule.forRoot('worker'),
+        TelemetryModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],
       providers: [WorkerMetricsServer],

@@ -225,10 +225,86 @@ const CHECKS: Record<string, (result: BlockResult) => Promise<void>> = {
   },
   ops: async ({ stdout }) => {
     expect(stdout).toMatch(/^\{"status":"healthy","checks":\{"database":"up","redis":"up","workers":"up"/m);
-    expect(stdout).toMatch(/^conflux_runs_started_total\{trigger_type="manual"\} [1-9]/m);
+    expect(stdout).toMatch(/^conflux_runs_started_total\{trigger_type="manual",[^}]*\} [1-9]/m);
     expect(stdout).toContain('"api-key"');
     expect(stdout).toContain('"request_id":"trace-1"');
     expect(stdout.split('\n')).toContain('404');
+  },
+  packages: async ({ stdout, vars }) => {
+    const key = apiKey(vars.KEY);
+    const workflow = await get(`/api/v1/workflows/${vars.PKG_WF}`, key);
+    expect(workflow).toMatchObject({ status: 'published', package_name: 'orders', package_version: '1.0.0' });
+    const artifact = await get(`/api/v1/wpk/artifacts/${vars.ART}`, key);
+    expect(artifact).toMatchObject({
+      signed: true,
+      sha256: workflow.package_sha256,
+      deployed_at: expect.any(String),
+    });
+    expect(stdout).toContain('"reason":"unsigned"');
+    expect(stdout.split('\n')).toContain('400');
+    expect(stdout).toContain('"signed":true');
+  },
+  access: async ({ stdout, vars }) => {
+    expect(stdout).toContain('{"record":0,"action":"run","allowed":false,"fields":[]}');
+    expect(stdout).toContain('{"record":1,"action":"read","allowed":true,"fields":["id","status"]}');
+    expect(stdout.split('\n')).toContain('403');
+    expect(stdout).toContain('"event_type":"policy.denied"');
+    const runs = await get(`/api/v1/runs?workflow_id=${vars.PROD_WF}`, apiKey(vars.KEY));
+    expect(runs.total).toBe(0);
+  },
+  assistant: async ({ stdout }) => {
+    const [suggested, answered] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(suggested).toMatchObject({
+      source: 'builtin',
+      titles: expect.arrayContaining(['Count rows of tenant_pipeline_runs']),
+    });
+    expect(suggested.titles).toHaveLength(3);
+    expect(answered.sql).toMatch(
+      /^SELECT status, count\(\*\) AS row_count\nFROM tenant_pipeline_runs\nGROUP BY status/,
+    );
+    expect(answered.rows).toEqual(expect.arrayContaining([['COMPLETE', expect.any(Number)]]));
+  },
+  observability: async ({ stdout }) => {
+    const [metrics, logs, verification, board] = stdout.trim().split('\n');
+    expect(JSON.parse(metrics)).toEqual({ status: 'success', type: 'vector' });
+    const entries = JSON.parse(logs) as Array<{ tenant_id: string; process: string }>;
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries)
+      expect(entry).toMatchObject({ tenant_id: 'acme', process: expect.stringMatching(/^(api|worker):/) });
+    expect(JSON.parse(verification)).toEqual({ score: 100, failed: [] });
+    expect(board).toBe('200');
+  },
+  documents: async ({ stdout, vars }) => {
+    const lines = stdout.trim().split('\n');
+    expect(JSON.parse(lines[0])).toEqual({
+      name: vars.NAME,
+      row_count: 2,
+      columns: [
+        { name: 'sku', type: 'text' },
+        { name: 'qty', type: 'bigint' },
+        { name: 'price', type: 'numeric' },
+        { name: 'zip', type: 'text' },
+      ],
+    });
+    expect(JSON.parse(lines[1])).toEqual([
+      ['A-1', '4.50'],
+      ['B-2', '200'],
+    ]);
+    expect(lines.slice(2, 5)).toEqual(['sku,qty,price,zip', 'A-1,3,1.50,02134', 'B-2,10,20,00501']);
+    expect(JSON.parse(lines[5])).toEqual({
+      verified: true,
+      actions: [
+        'document.uploaded',
+        'job.created',
+        'job.started',
+        'table.created',
+        'job.succeeded',
+        'table.exported',
+      ],
+    });
   },
 };
 

@@ -49,7 +49,7 @@ describe('/health and /metrics', () => {
       service: 'conflux',
       environment: 'test',
       checks: { database: { status: 'up' }, redis: { status: 'up' }, workers: { status: 'down' } },
-      backends: { database: 'external' },
+      backends: { database: 'external', storage: 'local', metrics: 'local', logs: 'local', ai: 'builtin' },
     });
 
     let worker: WorkerProcess | undefined;

@@ -1,13 +1,19 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { AiConfig } from './ai.config';
 import { AppConfig } from './app.config';
 import { AuthConfig } from './auth.config';
 import { ConfigError, type Env, loadConfig } from './config.loader';
 import { DataConfig } from './data.config';
 import { DatabaseConfig } from './database.config';
+import { DocumentsConfig } from './documents.config';
 import { EngineConfig } from './engine.config';
+import { ObservabilityConfig } from './observability.config';
 import { RateLimitConfig } from './rate-limit.config';
 import { RealtimeConfig } from './realtime.config';
 import { RedisConfig } from './redis.config';
+import { SecretsConfig } from './secrets.config';
+import { SigningConfig } from './signing.config';
+import { SsoConfig } from './sso.config';
 import { StorageConfig } from './storage.config';
 
 type ConfigClass = new () => object;
@@ -24,8 +30,24 @@ export const CONFIG_CLASSES: Record<'api' | 'worker', ConfigClass[]> = {
     RealtimeConfig,
     StorageConfig,
     DataConfig,
+    AiConfig,
+    DocumentsConfig,
+    ObservabilityConfig,
+    SecretsConfig,
+    SsoConfig,
+    SigningConfig,
   ],
-  worker: [AppConfig, DatabaseConfig, RedisConfig, EngineConfig, StorageConfig, DataConfig],
+  worker: [
+    AppConfig,
+    DatabaseConfig,
+    RedisConfig,
+    EngineConfig,
+    StorageConfig,
+    DataConfig,
+    DocumentsConfig,
+    ObservabilityConfig,
+    SecretsConfig,
+  ],
 };
 
 /** Every class any process reads (what `npm start`, running both, checks before it starts anything). */
@@ -51,6 +73,10 @@ export function loadAllConfig(
   const app = loaded.get(AppConfig) as AppConfig | undefined;
   if (app?.isProduction && (loaded.get(AuthConfig) as AuthConfig | undefined)?.AUTH_BYPASS) {
     problems.push('AUTH_BYPASS ("true"): is refused when NODE_ENV=production');
+  }
+  const signing = loaded.get(SigningConfig) as SigningConfig | undefined;
+  if (app?.isProduction && signing && !signing.configured) {
+    problems.push('SIGNING_KEY (unset): is required when NODE_ENV=production (or SIGNING_KEY_FILE)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return loaded;

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsString, Matches, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 import { EnvBoolean } from './config.loader';
 
 export class DatabaseConfig {
@@ -6,6 +6,15 @@ export class DatabaseConfig {
   @IsString({ message: 'is required (or use `npm start`, which starts an embedded PostgreSQL)' })
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL: string;
+
+  /**
+   * A direct (not pooled) `postgres://` URL to the same database, for what needs session state: migrations (a
+   * session advisory lock) and the data sandbox's per-tenant role logins. Set it when DATABASE_URL points at
+   * PgBouncer in transaction mode; unset, both use DATABASE_URL.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_DIRECT_URL?: string;
 
   /**
    * The API applies pending migrations at boot (under an advisory lock, so several API processes may boot
@@ -19,4 +28,9 @@ export class DatabaseConfig {
   @IsInt()
   @Min(1)
   DATABASE_POOL_SIZE: number = 10;
+
+  /** Where session state may live: DATABASE_DIRECT_URL, or DATABASE_URL when there is no pooler in between. */
+  get directUrl(): string {
+    return this.DATABASE_DIRECT_URL ?? this.DATABASE_URL;
+  }
 }

@@ -22,6 +22,11 @@ export class RateLimitConfig {
   @Min(1)
   RATE_LIMIT_PIPELINE_RUNS_PER_MINUTE: number = 50;
 
+  /** Per tenant on the SQL assistant (`/ai/sql/suggest`, `/ai/query`), on top of the tenant's plan budget. */
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_AI_PER_MINUTE: number = 30;
+
   /** How long a process reuses a tenant's plan limits before reading them again. */
   @IsInt()
   @Min(0)

@@ -16,7 +16,7 @@ class MigrationRunner implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.MIGRATIONS_RUN) return;
-    const applied = await runMigrationsLocked(this.dataSource);
+    const applied = await runMigrationsLocked(this.dataSource, this.config);
     if (applied.length > 0) this.logger.log(`applied ${applied.join(', ')}`);
   }
 }

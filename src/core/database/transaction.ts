@@ -40,6 +40,14 @@ export class Transactions {
     else void hook();
   }
 
+  /**
+   * `work` outside any surrounding transaction: what it writes commits on its own, whatever that transaction
+   * does (an audited refusal, recorded just before the refusal rolls the request back).
+   */
+  detached<T>(work: () => Promise<T>): Promise<T> {
+    return current.exit(work);
+  }
+
   manager(): EntityManager {
     return current.getStore()?.manager ?? this.dataSource.manager;
   }

@@ -97,6 +97,10 @@ function databaseError(exception: unknown): { status: number; code: string; mess
       message: 'The request refers to a resource that does not exist',
     };
   }
+  if (exception instanceof QueryFailedError && code === '23502') {
+    // A field the request set to null where a value is required (optional DTO fields let null through).
+    return { status: 400, code: 'VALIDATION_ERROR', message: 'A required value in the request is null' };
+  }
   if (exception instanceof QueryFailedError && typeof code === 'string' && INPUT_ERRORS.has(code)) {
     return {
       status: 400,

@@ -15,6 +15,9 @@ const QUEUE_STATES = [
 /**
  * This process's Prometheus registry (one per app instance, so several can share a test process). The API
  * serves it at /metrics; a worker on WORKER_METRICS_PORT. Counters are per process: Prometheus sums them.
+ * Prometheus labels what it scrapes by `job` and `instance` (deploy/prometheus adds `process`); the snapshots the
+ * local fallback reads carry `process` and `instance` too. `tenant_id` only on the run counters, whose
+ * cardinality is tenants x a few statuses (never on HTTP routes, steps or queues).
  */
 @Injectable()
 export class MetricsService {
@@ -30,15 +33,15 @@ export class MetricsService {
 
   readonly runsStarted = new Counter({
     name: 'conflux_runs_started_total',
-    help: 'Runs started by this process',
-    labelNames: ['trigger_type'] as const,
+    help: 'Runs started by this process, by trigger type and tenant',
+    labelNames: ['trigger_type', 'tenant_id'] as const,
     registers: [this.registry],
   });
 
   readonly runsFinished = new Counter({
     name: 'conflux_runs_finished_total',
-    help: 'Runs that ended in this process, by final status (completed, failed, cancelled)',
-    labelNames: ['status'] as const,
+    help: 'Runs that ended in this process, by final status (completed, failed, cancelled) and tenant',
+    labelNames: ['status', 'tenant_id'] as const,
     registers: [this.registry],
   });
 

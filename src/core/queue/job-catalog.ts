@@ -4,7 +4,7 @@
  * exactly one `@JobHandler`. To add a job: add its payload to `JobPayloads`, its queue to `JOB_QUEUES`, and
  * a handler method in the owning module.
  */
-export const QUEUE_NAMES = ['engine', 'triggers', 'maintenance'] as const;
+export const QUEUE_NAMES = ['engine', 'triggers', 'maintenance', 'documents'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 // An interface (not a type alias) so test fixtures can add jobs by declaration merging.
@@ -17,6 +17,8 @@ export interface JobPayloads {
   'maintenance.idempotency-cleanup': Record<string, never>;
   /** Hourly: deletes runs (steps, events) that ended more than RUN_RETENTION_DAYS ago. */
   'maintenance.run-retention': Record<string, never>;
+  /** Extracts one document's tables (an extraction job's id; the job row holds the rest). */
+  'documents.extract': { job_id: string; tenant_id: string };
 }
 
 export type JobName = Extract<keyof JobPayloads, string>;
@@ -28,6 +30,7 @@ export const JOB_QUEUES: JobCatalog = {
   'trigger.schedule': 'triggers',
   'maintenance.idempotency-cleanup': 'maintenance',
   'maintenance.run-retention': 'maintenance',
+  'documents.extract': 'documents',
 };
 
 export const JOB_CATALOG = Symbol('JOB_CATALOG');

@@ -6,7 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { JOB_CATALOG, JOB_QUEUES, type JobCatalog } from './job-catalog';
 import { JobQueue } from './job-queue.service';
 import { JobRegistry } from './job-registry';
-import { RedisCloser, REDIS, redisProvider } from './redis.provider';
+import { RedisCloser, RedisEvictionCheck, REDIS, redisProvider } from './redis.provider';
 import { WorkerHost } from './worker-host.service';
 
 export interface QueueModuleOptions {
@@ -27,6 +27,7 @@ export class QueueModule {
       providers: [
         redisProvider,
         RedisCloser,
+        RedisEvictionCheck,
         catalog,
         JobQueue,
         EventPublisher,

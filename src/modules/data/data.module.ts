@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { PoliciesModule } from '../policies/policies.module';
 import { DataController } from './data.controller';
 import { DataMetrics } from './data.metrics';
 import { DataService } from './data.service';
@@ -18,6 +19,7 @@ import { SandboxSecrets } from './sandbox-secrets';
  */
 @Global()
 @Module({
+  imports: [PoliciesModule],
   controllers: [DataController, LaunchpadDataController],
   providers: [
     DatasetRepository,

@@ -4,6 +4,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { FieldDef } from 'pg';
 import { DataConfig } from '../../core/config/data.config';
 import { AppException, ValidationFailedException } from '../../core/http/app.exception';
+import { PoliciesService } from '../policies/policies.service';
 import { DatasetNotFoundException, QueryRefusedException } from './data.exceptions';
 import { DataMetrics, type QueryOutcome } from './data.metrics';
 import { DatasetRepository } from './dataset.repository';
@@ -48,9 +49,11 @@ export class DataService {
     private readonly audit: QueryAuditLog,
     private readonly metrics: DataMetrics,
     private readonly config: DataConfig,
+    private readonly policies: PoliciesService,
   ) {}
 
   async query(tenantId: string, input: DataQueryInput, origin: QueryOrigin): Promise<DataQueryResponse> {
+    await this.policies.assert('read', 'Dataset', { tenant_id: tenantId, operation: 'query' });
     const started = performance.now();
     const sqlSha256 = createHash('sha256').update(input.sql).digest('hex');
     const params = input.params ?? [];
@@ -96,7 +99,25 @@ export class DataService {
     return result;
   }
 
+  /**
+   * Plans one parameterless SELECT without running it, as `query` would see it: the same guard, then `EXPLAIN` in
+   * a session of the tenant's role (so unknown tables and columns, type errors and missing rights all fail).
+   * Throws what `query` would throw; not audited (its caller audits what it does with the answer).
+   */
+  async explain(tenantId: string, sql: string, signal?: AbortSignal): Promise<void> {
+    try {
+      if ((await checkStatement(sql, 0)).kind !== 'select')
+        throw new QueryRefusedException('not_select', 'Only a SELECT can be explained');
+      const explain = `EXPLAIN (COSTS OFF) ${sql}`;
+      await checkStatement(explain, 0);
+      await this.runner.run(tenantId, explain, [], { maxRows: 1, maxBytes: 64 * 1024, signal });
+    } catch (error) {
+      throw mapQueryError(error, this.config.DATA_QUERY_TIMEOUT_MS);
+    }
+  }
+
   async tables(tenantId: string): Promise<DataTablesResponse> {
+    await this.policies.assert('read', 'Dataset', { tenant_id: tenantId, operation: 'tables' });
     if (!(await this.datasets.exists(tenantId))) throw new DatasetNotFoundException(tenantId);
     const items = await this.datasets.tables(tenantId);
     return { schema: this.datasets.schemaName(tenantId), items, total: items.length };

@@ -245,7 +245,7 @@ export class SandboxPools implements OnModuleDestroy {
 
   private async open(tenantId: string): Promise<TenantPool> {
     const login = await this.access.login(tenantId);
-    const url = new URL(this.database.DATABASE_URL);
+    const url = new URL(this.database.directUrl);
     url.username = encodeURIComponent(login.user);
     url.password = encodeURIComponent(login.password);
     for (const param of ['options', 'application_name', 'user', 'password']) url.searchParams.delete(param);

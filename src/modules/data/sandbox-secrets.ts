@@ -1,15 +1,8 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  pbkdf2Sync,
-  randomBytes,
-} from 'node:crypto';
+import { createHash, createHmac, hkdfSync, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../core/config/app.config';
 import { DataConfig } from '../../core/config/data.config';
+import { gcmOpen, gcmSeal, keyFromText } from '../../core/secrets/aes-gcm';
 
 const FORMAT = 'v1';
 const SCRAM_ITERATIONS = 4096;
@@ -31,10 +24,6 @@ function developmentKey(): Buffer {
   );
 }
 
-function parseKey(text: string): Buffer {
-  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-}
-
 /**
  * Sandbox role passwords: generated here, sent to Postgres only as SCRAM verifiers, and stored encrypted with
  * AES-256-GCM (random 96-bit IV; the tenant and role names as associated data, so a stored secret cannot be moved
@@ -48,7 +37,7 @@ export class SandboxSecrets {
 
   constructor(config: DataConfig, app: AppConfig) {
     if (config.DATA_ENCRYPTION_KEY) {
-      this.key = parseKey(config.DATA_ENCRYPTION_KEY);
+      this.key = keyFromText(config.DATA_ENCRYPTION_KEY);
     } else if (app.isProduction) {
       throw new Error(
         'DATA_ENCRYPTION_KEY (unset): is required when NODE_ENV=production (32 random bytes: openssl rand -base64 32)',
@@ -67,27 +56,14 @@ export class SandboxSecrets {
   }
 
   seal(plaintext: string, context: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(context));
-    const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, ...[iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url'))].join('.');
+    return [FORMAT, ...gcmSeal(this.key, plaintext, context)].join('.');
   }
 
   /** The plaintext, or undefined when the secret was sealed with another key, for another context, or altered. */
   open(secret: string, context: string): string | undefined {
     const [format, iv, tag, sealed] = secret.split('.');
-    if (format !== FORMAT || !iv || !tag || sealed === undefined) return undefined;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(context));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString(
-        'utf8',
-      );
-    } catch {
-      return undefined;
-    }
+    if (format !== FORMAT) return undefined;
+    return gcmOpen(this.key, { iv, tag, sealed }, context);
   }
 }
 

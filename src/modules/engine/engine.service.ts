@@ -85,8 +85,8 @@ class Effects {
   readonly parents: string[] = [];
   readonly aborts: string[] = [];
   /** Counted after commit, so a rolled-back transition counts nothing. */
-  readonly started: string[] = [];
-  readonly finished: string[] = [];
+  readonly started: Array<{ trigger_type: string; tenant_id: string }> = [];
+  readonly finished: Array<{ status: string; tenant_id: string }> = [];
   /** Log lines for operators, written after commit like the metrics. */
   readonly logs: Array<{ level: 'info' | 'warn'; line: Record<string, unknown> }> = [];
 }
@@ -185,7 +185,7 @@ export class EngineService {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
       });
-      effects.started.push(run.trigger_type);
+      effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
       await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
       run.context = unit.context();
       return { run, created: true };
@@ -781,7 +781,7 @@ export class EngineService {
       this.event(effects, unit, 'step.cancelled', step.step_id, {});
     }
     this.event(effects, unit, `run.${status}`, null, error ? { error } : {});
-    effects.finished.push(status);
+    effects.finished.push({ status, tenant_id: run.tenant_id });
     if (closed.length > 0) effects.aborts.push(run.id);
     for (const childId of await this.runs.activeChildrenForEngine(run.id)) {
       const child = await this.lock(effects, childId);
@@ -862,8 +862,8 @@ export class EngineService {
    * the event log is the record), tell parents, abort cancelled work. A crash here is the reconciler's.
    */
   private async flush(effects: Effects): Promise<void> {
-    for (const trigger of effects.started) this.metrics.runsStarted.inc({ trigger_type: trigger });
-    for (const status of effects.finished) this.metrics.runsFinished.inc({ status });
+    for (const labels of effects.started) this.metrics.runsStarted.inc(labels);
+    for (const labels of effects.finished) this.metrics.runsFinished.inc(labels);
     for (const { level, line } of effects.logs) this.logger[level === 'warn' ? 'warn' : 'log'](line);
     void this.publisher.publish(effects.events);
     await this.enqueue(...effects.jobs);

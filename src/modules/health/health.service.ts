@@ -1,7 +1,9 @@
+import { AiConfig, aiBackend } from '../../core/config/ai.config';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../core/config/app.config';
+import { ObservabilityConfig } from '../../core/config/observability.config';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import { InjectRedis } from '../../core/queue/redis.provider';
 import { version } from '../../version';
@@ -21,7 +23,13 @@ export interface HealthReport {
   version: string;
   environment: string;
   checks: { database: CheckResult; redis: CheckResult; workers: CheckResult; storage: CheckResult };
-  backends: { database: 'embedded' | 'external'; storage: 'local' | 's3' };
+  backends: {
+    database: 'embedded' | 'external';
+    storage: 'local' | 's3';
+    metrics: 'prometheus' | 'local';
+    logs: 'loki' | 'local';
+    ai: 'llm' | 'builtin';
+  };
   error_code?: 'DB_UNAVAILABLE' | 'QUEUE_UNAVAILABLE';
   /** When the checks behind this report ran (it is reused for HEALTH_CACHE_MS). */
   checked_at?: string;
@@ -43,6 +51,8 @@ export class HealthService {
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
     private readonly storage: ObjectStorage,
+    private readonly observability: ObservabilityConfig,
+    private readonly ai: AiConfig,
   ) {}
 
   /**
@@ -114,6 +124,9 @@ export class HealthService {
       backends: {
         database: this.config.EMBEDDED_POSTGRES ? 'embedded' : 'external',
         storage: this.storage.kind,
+        metrics: this.observability.PROM_URL ? 'prometheus' : 'local',
+        logs: this.observability.LOKI_URL ? 'loki' : 'local',
+        ai: aiBackend(this.ai),
       },
       ...(errorCode ? { error_code: errorCode } : {}),
     };

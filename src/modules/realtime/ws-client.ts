@@ -10,6 +10,8 @@ export type Endpoint = 'runs' | 'realtime';
 /** A slow reader's close code: the server is fine, this client could not keep up; reconnecting is safe. */
 export const SLOW_CLIENT_CLOSE = 1013;
 const INTERNAL_ERROR_CLOSE = 1011;
+/** The API process is shutting down (a rolling restart): reconnecting, to another replica, is the fix. */
+export const SERVICE_RESTART_CLOSE = 1012;
 /** A client that keeps sending far over its frame budget is closed as a policy violation. */
 export const FRAME_FLOOD_CLOSE = 1008;
 const MAX_REASON_BYTES = 123;

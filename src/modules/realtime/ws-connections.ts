@@ -8,7 +8,7 @@ import { AuthConfig } from '../../core/config/auth.config';
 import { RealtimeConfig } from '../../core/config/realtime.config';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { AuthTimeoutException, TooManySocketsException } from './realtime.exceptions';
-import { type Endpoint, WsClient } from './ws-client';
+import { type Endpoint, SERVICE_RESTART_CLOSE, WsClient } from './ws-client';
 
 /**
  * Every socket of this process, whichever gateway took it: the handshake (`?access_token=`, else a first `auth`
@@ -33,8 +33,11 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
     this.heartbeat = setInterval(() => this.beat(), this.config.WS_HEARTBEAT_MS).unref();
   }
 
+  /** On shutdown every socket is told to reconnect (1012), so clients move to another replica at once. */
   onModuleDestroy(): void {
     clearInterval(this.heartbeat);
+    for (const client of this.clients.values())
+      client.close(SERVICE_RESTART_CLOSE, 'server restarting: reconnect');
   }
 
   open(socket: WebSocket, request: IncomingMessage, endpoint: Endpoint): WsClient {

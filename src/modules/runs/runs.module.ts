@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module';
+import { PoliciesModule } from '../policies/policies.module';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [EngineModule.forRoot('api')],
+  imports: [EngineModule.forRoot('api'), PoliciesModule],
   controllers: [RunsController],
   providers: [RunsService],
   exports: [RunsService],

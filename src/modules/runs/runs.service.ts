@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundAppException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
 import { EngineService } from '../engine/engine.service';
-import { WorkflowsService } from '../workflows/workflows.service';
+import { PoliciesService } from '../policies/policies.service';
+import { toWorkflowResponse, WorkflowsService } from '../workflows/workflows.service';
 import type { RunEventResponse, RunResponse, StepRunResponse } from './dto/run.dto';
 import type { RunEntity } from './entities/run.entity';
 import type { StepStatus } from './entities/step-run.entity';
@@ -27,6 +28,7 @@ export class RunsService {
     private readonly runs: RunsRepository,
     private readonly engine: EngineService,
     private readonly workflows: WorkflowsService,
+    private readonly policies: PoliciesService,
   ) {}
 
   /** Published workflows only; the input must satisfy input_schema. `created` false: the key's earlier run. */
@@ -38,6 +40,7 @@ export class RunsService {
     idempotencyKey?: string,
   ) {
     const workflow = await this.workflows.requireRunnable(tenantId, workflowId, input ?? {});
+    await this.policies.assert('run', 'Workflow', toWorkflowResponse(workflow));
     const { run, created } = await this.engine.start({
       tenantId,
       workflow,
@@ -54,11 +57,13 @@ export class RunsService {
   }
 
   async get(tenantId: string, id: string): Promise<RunResponse> {
-    return toRunResponse(await this.require(tenantId, id));
+    const run = toRunResponse(await this.require(tenantId, id));
+    await this.policies.assert('read', 'Run', run);
+    return run;
   }
 
   async steps(tenantId: string, id: string): Promise<StepRunResponse[]> {
-    await this.require(tenantId, id);
+    await this.policies.assert('read', 'Run', toRunResponse(await this.require(tenantId, id)));
     return (await this.runs.stepsOf(id)).map((s) => ({
       id: s.id,
       run_id: s.run_id,
@@ -74,7 +79,7 @@ export class RunsService {
   }
 
   async events(tenantId: string, id: string, afterSeq: number, limit: number): Promise<RunEventResponse[]> {
-    await this.require(tenantId, id);
+    await this.policies.assert('read', 'Run', toRunResponse(await this.require(tenantId, id)));
     return (await this.runs.events(id, afterSeq, limit)).map((e) => ({
       seq: e.seq,
       event_type: e.event_type,
@@ -101,19 +106,19 @@ export class RunsService {
   }
 
   async resume(tenantId: string, id: string, stepId: string, data: unknown): Promise<RunResponse> {
-    await this.require(tenantId, id);
+    await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.resume(tenantId, id, stepId, data);
     return this.get(tenantId, id);
   }
 
   async cancel(tenantId: string, id: string): Promise<RunResponse> {
-    await this.require(tenantId, id);
+    await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.cancel(tenantId, id);
     return this.get(tenantId, id);
   }
 
   async retry(tenantId: string, id: string): Promise<RunResponse> {
-    await this.require(tenantId, id);
+    await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.retry(tenantId, id);
     return this.get(tenantId, id);
   }

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { EngineModule } from '../engine/engine.module';
+import { PoliciesModule } from '../policies/policies.module';
 import { ScheduleEntity } from './entities/schedule.entity';
 import { WebhookSecretEntity } from './entities/webhook-secret.entity';
 import { ScheduleProcessor } from './schedule.processor';
@@ -16,7 +17,11 @@ export class TriggersModule {
   static forRoot(role: 'api' | 'worker'): DynamicModule {
     return {
       module: TriggersModule,
-      imports: [TypeOrmModule.forFeature([WebhookSecretEntity, ScheduleEntity]), EngineModule.forRoot(role)],
+      imports: [
+        TypeOrmModule.forFeature([WebhookSecretEntity, ScheduleEntity]),
+        EngineModule.forRoot(role),
+        PoliciesModule,
+      ],
       controllers: role === 'api' ? [TriggersController] : [],
       providers: [
         TriggersRepository,

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../core/database/transaction';
+import { SecretCipher, webhookSecretContext } from '../../core/secrets/secret-cipher';
 import { ScheduleEntity } from './entities/schedule.entity';
 import { WebhookSecretEntity } from './entities/webhook-secret.entity';
 
 @Injectable()
 export class TriggersRepository {
-  constructor(private readonly tx: Transactions) {}
+  constructor(
+    private readonly tx: Transactions,
+    private readonly cipher: SecretCipher,
+  ) {}
 
   private get schedules() {
     return this.tx.manager().getRepository(ScheduleEntity);
@@ -15,16 +19,21 @@ export class TriggersRepository {
     await this.tx.manager().query(
       `INSERT INTO webhook_secrets (workflow_id, tenant_id, secret) VALUES ($1, $2, $3)
        ON CONFLICT (workflow_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now()`,
-      [workflowId, tenantId, secret],
+      [workflowId, tenantId, this.cipher.seal(secret, webhookSecretContext(workflowId))],
     );
   }
 
-  /** By workflow alone: a public webhook delivery learns its tenant from the workflow it names. */
-  secretForWebhook(workflowId: string): Promise<WebhookSecretEntity | null> {
-    return this.tx
+  /**
+   * By workflow alone: a public webhook delivery learns its tenant from the workflow it names. The secret comes
+   * back opened; one no key of the ring opens counts as none (the owner rotates it).
+   */
+  async secretForWebhook(workflowId: string): Promise<WebhookSecretEntity | null> {
+    const row = await this.tx
       .manager()
       .getRepository(WebhookSecretEntity)
       .findOne({ where: { workflow_id: workflowId } });
+    const secret = row ? this.cipher.open(row.secret, webhookSecretContext(workflowId)) : undefined;
+    return row && secret !== undefined ? { ...row, secret } : null;
   }
 
   /** Creates or replaces the workflow's schedule; `created` tells which. */

@@ -11,8 +11,9 @@ import { JobQueue } from '../../core/queue/job-queue.service';
 import { InjectRedis } from '../../core/queue/redis.provider';
 import { AuditService } from '../audit/audit.service';
 import { EngineService } from '../engine/engine.service';
+import { PoliciesService } from '../policies/policies.service';
 import { toRunResponse } from '../runs/runs.service';
-import { WorkflowsService } from '../workflows/workflows.service';
+import { toWorkflowResponse, WorkflowsService } from '../workflows/workflows.service';
 import type { ScheduleResponse, UpsertScheduleDto, WebhookSecretResponse } from './dto/trigger.dto';
 import type { ScheduleEntity } from './entities/schedule.entity';
 import { TriggersRepository } from './triggers.repository';
@@ -49,12 +50,18 @@ export class TriggersService {
     @InjectRedis() private readonly redis: Redis,
     private readonly redisConfig: RedisConfig,
     private readonly limiter: RateLimiter,
+    private readonly policies: PoliciesService,
   ) {}
 
   /** Creates or rotates the workflow's webhook secret; the old one stops working at once. */
   rotateSecret(tenantId: string, workflowId: string, baseUrl: string): Promise<WebhookSecretResponse> {
     return this.tx.run(async () => {
-      await this.workflows.require(tenantId, workflowId);
+      // Whoever holds the secret starts runs: issuing it is running, as far as policies go.
+      await this.policies.assert(
+        'run',
+        'Workflow',
+        toWorkflowResponse(await this.workflows.require(tenantId, workflowId)),
+      );
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
       await this.repository.setSecret(tenantId, workflowId, secret);
       await this.audit.record({
@@ -80,6 +87,7 @@ export class TriggersService {
     signedDeliveryId?: string,
   ) {
     const workflow = await this.workflows.requireRunnable(tenantId, workflowId);
+    await this.policies.assert('run', 'Workflow', toWorkflowResponse(workflow));
     const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
     const deliveryId = DELIVERY_HEADERS.map((name) => headers[name]).find(
       (v): v is string => typeof v === 'string' && v.length > 0,
@@ -138,6 +146,7 @@ export class TriggersService {
     }
     const result = await this.tx.run(async () => {
       const workflow = await this.workflows.requireRunnable(tenantId, input.workflow_id, input.input ?? {});
+      await this.policies.assert('run', 'Workflow', toWorkflowResponse(workflow));
       const saved = await this.repository.upsertSchedule({
         tenant_id: tenantId,
         workflow_id: workflow.id,

@@ -4,6 +4,7 @@ import { AdminBootstrap } from './admin-bootstrap';
 import { AuthController } from './auth.controller';
 import { MembershipEntity } from './entities/membership.entity';
 import { PlatformAdminEntity } from './entities/platform-admin.entity';
+import { LaunchpadUsersController } from './launchpad-users.controller';
 import { UserEntity } from './entities/user.entity';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
@@ -11,7 +12,7 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity, MembershipEntity, PlatformAdminEntity])],
-  controllers: [AuthController, UsersController],
+  controllers: [AuthController, UsersController, LaunchpadUsersController],
   providers: [UsersRepository, UsersService, AdminBootstrap],
   exports: [UsersService],
 })

@@ -25,14 +25,23 @@ export interface MemberRow {
 export class UsersRepository {
   constructor(private readonly tx: Transactions) {}
 
-  async findForLogin(email: string): Promise<LoginRow | undefined> {
+  findForLogin(email: string): Promise<LoginRow | undefined> {
+    return this.findAccount('lower(u.email) = lower($1)', email);
+  }
+
+  /** By id: single sign-on knows the user from its linked identity. */
+  findAccountById(userId: string): Promise<LoginRow | undefined> {
+    return this.findAccount('u.id = $1', userId);
+  }
+
+  private async findAccount(where: string, value: string): Promise<LoginRow | undefined> {
     const rows = await this.tx.manager().query<LoginRow[]>(
       `SELECT u.id, u.email, u.password_hash, m.tenant_id, m.role, (a.user_id IS NOT NULL) AS is_admin
          FROM users u
          LEFT JOIN memberships m ON m.user_id = u.id
          LEFT JOIN platform_admins a ON a.user_id = u.id
-        WHERE lower(u.email) = lower($1)`,
-      [email],
+        WHERE ${where}`,
+      [value],
     );
     return rows[0];
   }

@@ -7,7 +7,7 @@ import type { Page } from '../../core/http/pagination';
 import { AuditService } from '../audit/audit.service';
 import type { UserResponse } from './dto/user.dto';
 import { EmailTakenException, InvalidLoginException, PlanLimitReachedException } from './users.exceptions';
-import { UsersRepository } from './users.repository';
+import { type LoginRow, UsersRepository } from './users.repository';
 
 export interface NewMember {
   email: string;
@@ -28,6 +28,16 @@ export class UsersService {
     const user = await this.repository.findForLogin(email);
     const ok = await verifyPassword(password, user?.password_hash);
     if (!user || !ok || (!user.is_admin && !user.tenant_id)) throw new InvalidLoginException();
+    return this.issueToken(user);
+  }
+
+  /** A user's account (tenant, role, admin or not) by email or by id, for sign-in paths other than passwords. */
+  account(by: { email: string } | { id: string }): Promise<LoginRow | undefined> {
+    return 'email' in by ? this.repository.findForLogin(by.email) : this.repository.findAccountById(by.id);
+  }
+
+  /** A Conflux token with the account's tenant claims. */
+  issueToken(user: LoginRow): IssuedToken {
     if (user.is_admin)
       return this.tokens.issue({ role: 'admin', via: 'jwt', user_id: user.id, email: user.email });
     return this.tokens.issue({

@@ -7,8 +7,21 @@ import { WorkflowEntity, type WorkflowStatus } from './entities/workflow.entity'
 const FAMILY_LOCK = 7_345_204;
 
 export type WorkflowDraftChanges = Partial<
-  Pick<WorkflowEntity, 'name' | 'description' | 'definition' | 'input_schema'>
+  Pick<WorkflowEntity, 'name' | 'description' | 'definition' | 'input_schema' | 'tags'>
 >;
+
+/** Where a workflow deployed from a package came from (all null for one made in the editor). */
+export type PackageColumns = Pick<
+  WorkflowEntity,
+  'package_sha256' | 'package_name' | 'package_version' | 'package_key'
+>;
+
+const NO_PACKAGE: PackageColumns = {
+  package_sha256: null,
+  package_name: null,
+  package_version: null,
+  package_key: null,
+};
 
 @Injectable()
 export class WorkflowsRepository {
@@ -18,27 +31,25 @@ export class WorkflowsRepository {
     return this.tx.manager().getRepository(WorkflowEntity);
   }
 
+  /** A row inserted as `published` is published now (packages deploy that way). */
   async insert(
     workflow: Omit<
       WorkflowEntity,
-      'id' | 'family_id' | 'created_at' | 'updated_at' | 'published_at' | 'package_digest'
-    > & { family_id?: string },
+      'id' | 'family_id' | 'created_at' | 'updated_at' | 'published_at' | 'tags' | keyof PackageColumns
+    > & { family_id?: string; tags?: string[] } & Partial<PackageColumns>,
   ): Promise<WorkflowEntity> {
     // Made here, a round trip less than asking Postgres; a new family's id is its first version's id.
     const id = randomUUID();
-    const row = {
-      ...workflow,
-      id,
-      family_id: workflow.family_id ?? id,
-      published_at: null,
-      package_digest: null,
-    };
+    const row = { ...NO_PACKAGE, tags: [], ...workflow, id, family_id: workflow.family_id ?? id };
     // Raw SQL on the write path: a TypeORM insert costs more in building the statement than in running it.
-    const [{ created_at, updated_at }] = await this.tx
+    const [{ created_at, updated_at, published_at }] = await this.tx
       .manager()
-      .query<Array<Pick<WorkflowEntity, 'created_at' | 'updated_at'>>>(
-        `INSERT INTO workflows (id, tenant_id, family_id, name, description, version, status, definition, input_schema)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at, updated_at`,
+      .query<Array<Pick<WorkflowEntity, 'created_at' | 'updated_at' | 'published_at'>>>(
+        `INSERT INTO workflows (id, tenant_id, family_id, name, description, version, status, definition, input_schema,
+                                published_at, package_sha256, package_name, package_version, package_key, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7::text = 'published' THEN now() END,
+                 $10, $11, $12, $13, $14)
+         RETURNING created_at, updated_at, published_at`,
         [
           row.id,
           row.tenant_id,
@@ -49,9 +60,35 @@ export class WorkflowsRepository {
           row.status,
           JSON.stringify(row.definition),
           row.input_schema === null ? null : JSON.stringify(row.input_schema),
+          row.package_sha256,
+          row.package_name,
+          row.package_version,
+          row.package_key,
+          row.tags,
         ],
       );
-    return { ...row, created_at, updated_at };
+    return { ...row, created_at, updated_at, published_at };
+  }
+
+  /**
+   * The newest version of the tenant's workflow that package `name` installs under `key`; with `sha256`, the
+   * newest one installed from that package digest.
+   */
+  fromPackage(
+    tenantId: string,
+    packageName: string,
+    packageKey: string,
+    sha256?: string,
+  ): Promise<WorkflowEntity | null> {
+    return this.repo.findOne({
+      where: defined({
+        tenant_id: tenantId,
+        package_name: packageName,
+        package_key: packageKey,
+        package_sha256: sha256,
+      }),
+      order: { version: 'DESC' },
+    });
   }
 
   findById(tenantId: string, id: string): Promise<WorkflowEntity | null> {

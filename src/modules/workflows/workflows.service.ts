@@ -3,13 +3,14 @@ import { ValidationFailedException } from '../../core/http/app.exception';
 import { Transactions } from '../../core/database/transaction';
 import type { Page } from '../../core/http/pagination';
 import { AuditService } from '../audit/audit.service';
+import { PoliciesService } from '../policies/policies.service';
 import type {
   CreateWorkflowDto,
   UpdateWorkflowDto,
   ValidationResponse,
   WorkflowResponse,
 } from './dto/workflow.dto';
-import type { WorkflowEntity, WorkflowStatus } from './entities/workflow.entity';
+import type { WorkflowDefinition, WorkflowEntity, WorkflowStatus } from './entities/workflow.entity';
 import { inputErrors, validateWorkflow } from './workflow-validator';
 import {
   WorkflowInvalidException,
@@ -20,15 +21,26 @@ import {
 } from './workflows.exceptions';
 import { WorkflowsRepository } from './workflows.repository';
 
+/** One workflow of a package, as its manifest lists it. */
+export interface PackagedWorkflow {
+  key: string;
+  name: string;
+  description?: string;
+  definition: WorkflowDefinition;
+  input_schema?: Record<string, unknown> | null;
+}
+
 @Injectable()
 export class WorkflowsService {
   constructor(
     private readonly repository: WorkflowsRepository,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
+    private readonly policies: PoliciesService,
   ) {}
 
-  create(tenantId: string, input: CreateWorkflowDto): Promise<WorkflowResponse> {
+  async create(tenantId: string, input: CreateWorkflowDto): Promise<WorkflowResponse> {
+    await this.policies.assert('create', 'Workflow', { ...input, tags: input.tags ?? [] });
     return this.tx.run(async () => {
       const row = await this.repository.insert({
         tenant_id: tenantId,
@@ -38,6 +50,7 @@ export class WorkflowsService {
         status: 'draft',
         definition: input.definition ?? { nodes: [], edges: [] },
         input_schema: input.input_schema ?? null,
+        tags: input.tags ?? [],
       });
       await this.record(row, 'workflow.created');
       return toWorkflowResponse(row);
@@ -55,7 +68,9 @@ export class WorkflowsService {
   }
 
   async get(tenantId: string, id: string): Promise<WorkflowResponse> {
-    return toWorkflowResponse(await this.require(tenantId, id));
+    const workflow = toWorkflowResponse(await this.require(tenantId, id));
+    await this.policies.assert('read', 'Workflow', workflow);
+    return workflow;
   }
 
   /** The published workflow itself (for the engine and triggers); 404 for unknown or foreign ids. */
@@ -84,13 +99,15 @@ export class WorkflowsService {
     return workflow;
   }
 
-  update(tenantId: string, id: string, input: UpdateWorkflowDto): Promise<WorkflowResponse> {
+  async update(tenantId: string, id: string, input: UpdateWorkflowDto): Promise<WorkflowResponse> {
+    await this.policies.assert('update', 'Workflow', () => this.current(tenantId, id));
     return this.tx.run(async () => {
       const updated = await this.repository.updateDraft(tenantId, id, {
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.definition !== undefined ? { definition: input.definition } : {}),
         ...(input.input_schema !== undefined ? { input_schema: input.input_schema } : {}),
+        ...(input.tags !== undefined ? { tags: input.tags } : {}),
       });
       if (!updated) {
         const current = await this.require(tenantId, id);
@@ -101,7 +118,8 @@ export class WorkflowsService {
     });
   }
 
-  remove(tenantId: string, id: string): Promise<void> {
+  async remove(tenantId: string, id: string): Promise<void> {
+    await this.policies.assert('delete', 'Workflow', () => this.current(tenantId, id));
     return this.tx.run(async () => {
       if (!(await this.repository.deleteDraft(tenantId, id))) {
         const current = await this.require(tenantId, id);
@@ -122,7 +140,8 @@ export class WorkflowsService {
   }
 
   /** Validates, then freezes the definition: published workflows never change again. */
-  publish(tenantId: string, id: string): Promise<WorkflowResponse> {
+  async publish(tenantId: string, id: string): Promise<WorkflowResponse> {
+    await this.policies.assert('publish', 'Workflow', () => this.current(tenantId, id));
     return this.tx.run(async () => {
       const current = await this.require(tenantId, id);
       if (current.status !== 'draft') throw new WorkflowPublishedException(id, current.status);
@@ -136,7 +155,8 @@ export class WorkflowsService {
   }
 
   /** A new draft of the same family at the next version, with the same definition. */
-  duplicate(tenantId: string, id: string): Promise<WorkflowResponse> {
+  async duplicate(tenantId: string, id: string): Promise<WorkflowResponse> {
+    await this.policies.assert('create', 'Workflow', () => this.current(tenantId, id));
     return this.tx.run(async () => {
       const source = await this.require(tenantId, id);
       const version = await this.repository.lockNextVersion(source.family_id);
@@ -149,6 +169,7 @@ export class WorkflowsService {
         status: 'draft',
         definition: source.definition,
         input_schema: source.input_schema,
+        tags: source.tags,
       });
       await this.record(copy, 'workflow.duplicated', {
         source_id: source.id,
@@ -158,11 +179,67 @@ export class WorkflowsService {
     });
   }
 
-  private problems(workflow: WorkflowEntity): Promise<string[]> {
-    return validateWorkflow(workflow.definition, workflow.input_schema, {
-      workflowId: workflow.id,
-      lookupWorkflow: (id) => this.repository.statusOf(workflow.tenant_id, id),
+  /**
+   * Inside the caller's transaction: publishes a package's workflow as the next version of the family its key
+   * installed before (version 1 of a new family the first time), recording the package on it. When a version
+   * already came from this very package digest, that version is the answer and nothing is written (deploying an
+   * artifact again is a no-op, whatever was deployed in between). The caller validates first (problemsOf) and
+   * serialises deploys of one package.
+   */
+  installFromPackage(
+    tenantId: string,
+    source: { sha256: string; name: string; version: string },
+    item: PackagedWorkflow,
+  ): Promise<{ workflow: WorkflowResponse; installed: boolean }> {
+    return this.tx.run(async () => {
+      const same = await this.repository.fromPackage(tenantId, source.name, item.key, source.sha256);
+      if (same) return { workflow: toWorkflowResponse(same), installed: false };
+      const latest = await this.repository.fromPackage(tenantId, source.name, item.key);
+      const row = await this.repository.insert({
+        tenant_id: tenantId,
+        ...(latest ? { family_id: latest.family_id } : {}),
+        name: item.name,
+        description: item.description ?? '',
+        version: latest ? await this.repository.lockNextVersion(latest.family_id) : 1,
+        status: 'published',
+        definition: item.definition,
+        input_schema: item.input_schema ?? null,
+        package_sha256: source.sha256,
+        package_name: source.name,
+        package_version: source.version,
+        package_key: item.key,
+      });
+      await this.record(row, 'workflow.published', {
+        package_name: source.name,
+        package_version: source.version,
+        package_sha256: source.sha256,
+        package_key: item.key,
+        ...(latest ? { previous_id: latest.id, previous_version: latest.version } : {}),
+      });
+      return { workflow: toWorkflowResponse(row), installed: true };
     });
+  }
+
+  /** What publishing would refuse in this definition (for definitions not stored yet, as in a package). */
+  problemsOf(
+    tenantId: string,
+    definition: WorkflowDefinition,
+    inputSchema: Record<string, unknown> | null,
+    workflowId?: string,
+  ): Promise<string[]> {
+    return validateWorkflow(definition, inputSchema, {
+      ...(workflowId ? { workflowId } : {}),
+      lookupWorkflow: (id) => this.repository.statusOf(tenantId, id),
+    });
+  }
+
+  /** The workflow as the API shows it (what policies match on); 404 for unknown or foreign ids. */
+  private async current(tenantId: string, id: string): Promise<WorkflowResponse> {
+    return toWorkflowResponse(await this.require(tenantId, id));
+  }
+
+  private problems(workflow: WorkflowEntity): Promise<string[]> {
+    return this.problemsOf(workflow.tenant_id, workflow.definition, workflow.input_schema, workflow.id);
   }
 
   private async record(
@@ -190,8 +267,13 @@ export function toWorkflowResponse(row: WorkflowEntity): WorkflowResponse {
     status: row.status,
     definition: row.definition,
     input_schema: row.input_schema,
+    tags: row.tags ?? [],
     published_at: row.published_at ? new Date(row.published_at).toISOString() : null,
-    package_digest: row.package_digest,
+    package_sha256: row.package_sha256,
+    package_digest: row.package_sha256,
+    package_name: row.package_name,
+    package_version: row.package_version,
+    package_key: row.package_key,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

@@ -149,11 +149,11 @@ describe('engine: flow', () => {
     expect(workerText).toMatch(
       /conflux_step_duration_seconds_count\{type="transform",outcome="completed"\} [1-9]\d*/,
     );
-    expect(workerText).toMatch(/conflux_runs_finished_total\{status="completed"\} [1-9]\d*/);
+    expect(workerText).toMatch(/conflux_runs_finished_total\{status="completed",tenant_id="acme"\} [1-9]\d*/);
     const apiText = await (
       await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } })
     ).text();
-    expect(apiText).toMatch(/conflux_runs_started_total\{trigger_type="manual"\} [1-9]\d*/);
+    expect(apiText).toMatch(/conflux_runs_started_total\{trigger_type="manual",tenant_id="acme"\} [1-9]\d*/);
     expect(apiText).toContain('conflux_queue_jobs{queue="engine",state="waiting"}');
   });
 });

@@ -131,7 +131,9 @@ function expectHandled(
       }),
     });
   }
-  expect({ what, healthWithin1s: answer.healthMs < 1000 }).toEqual({ what, healthWithin1s: true });
+  // A stall (a body parsed or validated synchronously for seconds) holds /health back that long; 3 s leaves room
+  // for a loaded CI machine, where the whole suite shares two cores.
+  expect({ what, healthWithin3s: answer.healthMs < 3000 }).toEqual({ what, healthWithin3s: true });
 }
 
 describe('hostile input on every route of the OpenAPI document', () => {

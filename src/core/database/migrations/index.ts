@@ -9,6 +9,9 @@ import { PlanScheduleInterval1764260000000 } from './1764260000000-plan-schedule
 import { DataSandbox1764300000000 } from './1764300000000-data-sandbox';
 import { EngineVersionTwo1764500000000 } from './1764500000000-engine-v2';
 import { AuditFastPath1764600000000 } from './1764600000000-audit-fast-path';
+import { Documents1764700000000 } from './1764700000000-documents';
+import { Packages1764710000000 } from './1764710000000-packages';
+import { Access1764720000000 } from './1764720000000-access';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -25,4 +28,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   DataSandbox1764300000000,
   EngineVersionTwo1764500000000,
   AuditFastPath1764600000000,
+  Documents1764700000000,
+  Packages1764710000000,
+  Access1764720000000,
 ];

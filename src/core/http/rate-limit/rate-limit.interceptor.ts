@@ -119,6 +119,10 @@ export class RateLimitInterceptor implements NestInterceptor {
         const limit = this.config.RATE_LIMIT_PIPELINE_RUNS_PER_MINUTE;
         policies.push({ name: 'pipeline-runs', subject: `tenant:${tenantId}`, limit, windowSeconds: 60 });
       }
+      if (named === 'ai') {
+        const limit = this.config.RATE_LIMIT_AI_PER_MINUTE;
+        policies.push({ name: 'ai', subject: `tenant:${tenantId}`, limit, windowSeconds: 60 });
+      }
     }
     if (!principal || isPublic) {
       policies.push({

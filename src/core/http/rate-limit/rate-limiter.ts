@@ -94,7 +94,8 @@ export class RateLimiter {
       p.windowSeconds * 1000,
     ]);
     const reply = (await this.withDeadline(() =>
-      this.redis.eval(SCRIPT, 0, policies.length, ...args),
+      // The one key names the slot (Redis Cluster routes the script by it; the keys it builds share its hash tag).
+      this.redis.eval(SCRIPT, 1, `${this.config.QUEUE_PREFIX}:rl`, policies.length, ...args),
     )) as Array<number | string>;
     if (reply[0] === 0) {
       const index = Number(reply[1]);

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** Kept as is: verifying an HMAC needs the secret itself. Shown to users only when created or rotated. */
+/** Sealed (SecretCipher): verifying an HMAC needs the secret itself. Shown to users only when created or rotated. */
 @Entity('webhook_secrets')
 export class WebhookSecretEntity {
   @PrimaryColumn({ type: 'uuid' })

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { TenantPageQuery } from '../../../core/tenancy/tenant-query.dto';
 import type { WorkflowDefinition, WorkflowStatus } from '../entities/workflow.entity';
 import { IsWorkflowDefinition, MaxNodes, WorkflowDefinitionSchema } from './definition.schema';
@@ -76,6 +86,15 @@ export class CreateWorkflowDto {
   @IsOptional()
   @IsObject()
   input_schema?: Record<string, unknown> | null;
+
+  /** Labels access policies can match on (`prod`, `finance`): up to 20, each 1..50 characters. */
+  @ApiPropertyOptional({ example: ['prod'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(/^[\w.:-]{1,50}$/, { each: true, message: 'each tag must be 1..50 of letters, digits, _ . : -' })
+  tags?: string[];
 }
 
 /** Saves a draft; every field is optional and replaces the stored one (`input_schema: null` removes it). */
@@ -97,9 +116,17 @@ export class WorkflowResponse {
   @ApiProperty(definitionProperty)
   definition: WorkflowDefinition;
   input_schema: Record<string, unknown> | null;
+  tags: string[];
   published_at: string | null;
   /** SHA-256 of the signed package the workflow was deployed from, if any. */
+  package_sha256: string | null;
+  /** The earlier name of `package_sha256` (the same value). */
   package_digest: string | null;
+  /** Name and version of that package. */
+  package_name: string | null;
+  package_version: string | null;
+  /** The workflow's key in the package. */
+  package_key: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -57,12 +57,28 @@ export class WorkflowEntity {
   @Column({ type: 'jsonb', nullable: true })
   input_schema: Record<string, unknown> | null;
 
+  /** Labels access policies match on (`{"tags": "prod"}`). */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags: string[];
+
   @Column({ type: 'timestamptz', nullable: true })
   published_at: Date | null;
 
-  /** SHA-256 of the signed package it was deployed from, if any. */
+  /** SHA-256 of the signed package (WPK) it was deployed from, if any. */
   @Column({ type: 'text', nullable: true })
-  package_digest: string | null;
+  package_sha256: string | null;
+
+  /** Name of that package. */
+  @Column({ type: 'text', nullable: true })
+  package_name: string | null;
+
+  /** Its (semver) version. */
+  @Column({ type: 'text', nullable: true })
+  package_version: string | null;
+
+  /** The workflow's key in the package: deploying a package again upgrades the family with this key. */
+  @Column({ type: 'text', nullable: true })
+  package_key: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   created_at: Date;
