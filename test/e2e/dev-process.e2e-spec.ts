@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../src/core/net/free-port';
 import { createTestBackends, type TestBackends, waitFor } from '../support/harness';
+import { TEST_BUILD } from '../support/test-build';
 
 // `npm start` is `nest build && exec node dist/dev.js`: the shell hands its pid to node, so npm's signals reach
-// the dev process itself. These tests run src/dev.ts the same way, as its own process in a scratch directory.
-const DEV = path.join(__dirname, '../../src/dev.ts');
-const TS_NODE = require.resolve('ts-node/register/transpile-only');
+// the dev process itself. These tests run src/dev.ts the same way (as this run compiled it, see test-build.ts),
+// as its own process in a scratch directory.
+const DEV = path.join(TEST_BUILD, 'dev.js');
 
 let backends: TestBackends;
 let cwd: string;
@@ -38,12 +39,11 @@ function spawnDev(dir: string, env: Record<string, string | undefined>): Dev {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|REDIS_URL|ADMIN_|PORT$)/.test(key)),
   );
-  const child = spawn(process.execPath, ['-r', TS_NODE, DEV], {
+  const child = spawn(process.execPath, [DEV], {
     cwd: dir,
     env: {
       ...clean,
       NODE_ENV: 'development',
-      TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

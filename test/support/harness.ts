@@ -15,6 +15,7 @@ import { datasetRolePrefix } from '../../src/modules/data/dataset.repository';
 import { createApiApp } from '../../src/main';
 import { startWorker } from '../../src/worker';
 import { testDatabaseServerUrl, testRedisUrl } from './backends';
+import { TEST_BUILD } from './test-build';
 
 /**
  * One per test file: a fresh, migrated database and a fresh queue prefix on the real servers, and
@@ -141,12 +142,13 @@ export interface WorkerProcess {
 const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
 /**
- * Spawns a worker as a separate OS process (`entry` defaults to the real src/worker.ts) and resolves once it
+ * Spawns a worker as a separate OS process (`entry` defaults to the real worker, src/worker.ts as this run
+ * compiled it: see test-build.ts) and resolves once it
  * consumes its queues.
  */
 export async function spawnWorker(
   env: Env,
-  entry = path.join(__dirname, '../../src/worker.ts'),
+  entry = path.join(TEST_BUILD, 'worker.js'),
 ): Promise<WorkerProcess> {
   // A compiled entry (dist/*.js) runs as production does; a .ts entry through ts-node.
   const child = spawn(
