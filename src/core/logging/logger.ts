@@ -23,8 +23,7 @@ export function stdoutDestination(): pino.DestinationStream {
  * same queue as the logs rather than racing them on another stream.
  */
 export function printAfterLogs(text: string): void {
-  if (stdout) stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  (stdout ?? process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** Never logged as written: credentials, secrets, and the SQL and values a database error carries. */

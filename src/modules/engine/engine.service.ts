@@ -881,7 +881,7 @@ export class EngineService {
           jobId: jobIdOf(job),
           delay: Math.max(0, job.delayMs),
           attempts: 1,
-          priority: this.fairShare.next(job.tenantId)[0],
+          priority: this.fairShare.next(job.tenantId),
         },
       })),
     );

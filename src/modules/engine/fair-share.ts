@@ -18,15 +18,15 @@ export class FairShare {
 
   constructor(private readonly windowMs = 1000) {}
 
-  /** The priorities of `n` jobs of `tenantId` enqueued now, in order. */
-  next(tenantId: string, n = 1, now = Date.now()): number[] {
+  /** The priority of the next job of `tenantId` enqueued now. */
+  next(tenantId: string, now = Date.now()): number {
     const window = Math.floor(now / this.windowMs);
     if (window !== this.window) {
       this.window = window;
       this.counts.clear();
     }
-    const before = this.counts.get(tenantId) ?? 0;
-    this.counts.set(tenantId, before + n);
-    return Array.from({ length: n }, (_, i) => Math.min(LOWEST_PRIORITY, before + i + 1));
+    const count = (this.counts.get(tenantId) ?? 0) + 1;
+    this.counts.set(tenantId, count);
+    return Math.min(LOWEST_PRIORITY, count);
   }
 }

@@ -5,8 +5,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { discoverPlugins, STEP_CATALOG } from './catalog';
 
 describe('step plug-in discovery', () => {
-  let dir: string;
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
 
   /** A plug-in folder as a contributor would add it (plain JS, so the test needs no build). */
   function folder(name: string, source: string): void {
@@ -39,7 +42,6 @@ describe('step plug-in discovery', () => {
   });
 
   it('the shipped catalog is the shipped folders', () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'steps-'));
     expect(STEP_CATALOG.map((step) => step.type)).toEqual([
       'trigger.manual',
       'trigger.webhook',
