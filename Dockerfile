@@ -14,6 +14,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Pipeline templates and their sample exports, read at boot.
+COPY templates ./templates
 USER node
 EXPOSE 3000
 CMD ["node", "dist/main.js"]

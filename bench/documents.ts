@@ -11,7 +11,6 @@ import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findFreePort } from '../src/core/net/free-port';
+import { uploadFile } from './upload';
 import { call, loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
 import { createTestBackends, relaxRateLimits, startTestApi, waitFor } from '../test/support/harness';
@@ -74,42 +74,6 @@ async function generate(file: string): Promise<void> {
     })(),
     createWriteStream(file),
   );
-}
-
-/** A multipart/form-data POST of the file, streamed from disk with a declared length (as a browser sends it). */
-function uploadFile(
-  url: string,
-  key: string,
-  file: string,
-  filename: string,
-): Promise<{ status: number; body: string }> {
-  const boundary = `----conflux-bench-${Date.now()}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-      'Content-Type: application/octet-stream\r\n\r\n',
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const length = head.length + statSync(file).size + tail.length;
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(length),
-        'x-api-key': key,
-      },
-    });
-    req.once('error', reject);
-    req.once('response', (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.write(head);
-    const stream = createReadStream(file);
-    stream.pipe(req, { end: false });
-    stream.once('end', () => req.end(tail));
-  });
 }
 
 async function launch(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {

@@ -19,6 +19,7 @@ import { DocumentsModule } from './modules/documents/documents.module';
 import { HealthModule } from './modules/health/health.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
 import { PackagesModule } from './modules/packages/packages.module';
+import { PipelinesModule } from './modules/pipelines/pipelines.module';
 import { PoliciesModule } from './modules/policies/policies.module';
 import { RealtimeModule } from './modules/realtime/realtime.module';
 import { RunsModule } from './modules/runs/runs.module';
@@ -57,6 +58,7 @@ export class ApiModule {
         DocumentsModule.forRoot('api'),
         AssistantModule,
         PackagesModule,
+        PipelinesModule.forRoot('api'),
         ...(options.imports ?? []),
       ],
       providers: [

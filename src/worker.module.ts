@@ -9,6 +9,7 @@ import { DataModule } from './modules/data/data.module';
 import { DocumentsModule } from './modules/documents/documents.module';
 import { EngineModule } from './modules/engine/engine.module';
 import { TelemetryModule } from './modules/observability/telemetry.module';
+import { PipelinesModule } from './modules/pipelines/pipelines.module';
 import { StorageModule } from './modules/storage/storage.module';
 import { TriggersModule } from './modules/triggers/triggers.module';
 
@@ -28,6 +29,7 @@ export class WorkerModule {
         TriggersModule.forRoot('worker'),
         StorageModule.forRoot('worker'),
         DocumentsModule.forRoot('worker'),
+        PipelinesModule.forRoot('worker'),
         TelemetryModule.forRoot('worker'),
         ...(options.imports ?? []),
       ],

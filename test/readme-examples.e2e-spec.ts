@@ -306,6 +306,27 @@ const CHECKS: Record<string, (result: BlockResult) => Promise<void>> = {
       ],
     });
   },
+  pipelines: async ({ stdout, vars }) => {
+    const lines = stdout.trim().split('\n');
+    expect(JSON.parse(lines[0])).toEqual(
+      expect.arrayContaining(['aws/cost/billing_cost', 'gcp/cost/billing_cost']),
+    );
+    expect(JSON.parse(lines[1])).toEqual({
+      pipeline_id: 'acme-aws-cost-billing_cost',
+      status: 'COMPLETE',
+      trigger_by: 'readme',
+    });
+    const byCategory = JSON.parse(lines[2]) as Array<[string, number, string]>;
+    expect(byCategory.map(([category]) => category)).toEqual(
+      expect.arrayContaining(['Credit', 'Tax', 'Usage']),
+    );
+    expect(byCategory.reduce((n, [, count]) => n + count, 0)).toBe(5000);
+    const checks = JSON.parse(lines[3]) as Array<[string, boolean]>;
+    expect(checks).toHaveLength(5);
+    expect(checks.every(([, passed]) => passed)).toBe(true);
+    expect(JSON.parse(lines[4])).toContain('acme-aws-cost-billing_cost');
+    expect(vars.RUN).toMatch(/^[0-9a-f-]{36}$/);
+  },
 };
 
 describe('README examples', () => {

@@ -17,6 +17,8 @@ export interface JobPayloads {
   'maintenance.idempotency-cleanup': Record<string, never>;
   /** Hourly: deletes runs (steps, events) that ended more than RUN_RETENTION_DAYS ago. */
   'maintenance.run-retention': Record<string, never>;
+  /** Every 10 minutes: drops pipeline staging tables left by runs that ended or are gone. */
+  'maintenance.pipeline-stage-sweep': Record<string, never>;
   /** Extracts one document's tables (an extraction job's id; the job row holds the rest). */
   'documents.extract': { job_id: string; tenant_id: string };
 }
@@ -30,6 +32,7 @@ export const JOB_QUEUES: JobCatalog = {
   'trigger.schedule': 'triggers',
   'maintenance.idempotency-cleanup': 'maintenance',
   'maintenance.run-retention': 'maintenance',
+  'maintenance.pipeline-stage-sweep': 'maintenance',
   'documents.extract': 'documents',
 };
 

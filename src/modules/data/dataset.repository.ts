@@ -144,17 +144,19 @@ export class DatasetRepository {
     }
   }
 
-  /** Pipeline usage for quotas: runs started today (UTC), runs in flight, distinct providers used. */
-  async pipelineUsage(tenantId: string): Promise<{ today: number; running: number; providers: number }> {
+  /** Pipeline usage for quotas: runs started today (UTC), runs in flight, the providers used so far. */
+  async pipelineUsage(tenantId: string): Promise<{ today: number; running: number; providers: string[] }> {
     const schema = quote(this.schemaName(tenantId));
-    const [row] = await this.tx.manager().query<Array<{ today: string; running: string; providers: string }>>(
-      `SELECT count(*) FILTER (WHERE start_time >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS today,
+    const [row] = await this.tx
+      .manager()
+      .query<Array<{ today: string; running: string; providers: string[] }>>(
+        `SELECT count(*) FILTER (WHERE start_time >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS today,
               count(*) FILTER (WHERE status IN ('PENDING', 'RUNNING')) AS running,
-              count(DISTINCT split_part(pipeline_id, '-', 2)) AS providers
+              COALESCE(array_agg(DISTINCT split_part(pipeline_id, '-', 2)), '{}') AS providers
          FROM ${schema}.tenant_pipeline_runs
         WHERE trigger_type <> 'dryrun'`,
-    );
-    return { today: Number(row.today), running: Number(row.running), providers: Number(row.providers) };
+      );
+    return { today: Number(row.today), running: Number(row.running), providers: row.providers };
   }
 
   /** Whether the tenant has a dataset (its role exists). */

@@ -10,6 +10,7 @@ import { EngineService } from './engine.service';
 import { STEP_IMPORTS, STEP_PROVIDERS } from '../steps/executor-registry';
 import { ExpressionEvaluator } from '../steps/expressions';
 import { Reconciler } from './reconciler';
+import { RunHooks } from './run-hooks';
 import { RunRetention } from './run-retention';
 
 /** The run state machine for both processes; the worker also gets the step processor and the reconciler. */
@@ -31,11 +32,12 @@ export class EngineModule {
       providers: [
         RunsRepository,
         EngineService,
+        RunHooks,
         ExpressionEvaluator,
         ...STEP_PROVIDERS,
         ...(role === 'worker' ? [EngineProcessor, Reconciler, RunRetention] : []),
       ],
-      exports: [EngineService, RunsRepository, WorkflowsModule],
+      exports: [EngineService, RunHooks, RunsRepository, WorkflowsModule],
     };
     EngineModule.byRole.set(role, module);
     return module;

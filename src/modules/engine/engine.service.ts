@@ -17,6 +17,7 @@ import { PermanentStepError, type StepOutcome } from '../steps/step-executor';
 import { ExpressionError, ExpressionEvaluator } from '../steps/expressions';
 import { FairShare } from './fair-share';
 import { WorkflowGraph } from './graph';
+import { RunHooks } from './run-hooks';
 
 export class RunConflictException extends AppException {
   constructor(message: string) {
@@ -147,6 +148,7 @@ export class EngineService {
     private readonly config: EngineConfig,
     private readonly metrics: MetricsService,
     private readonly expressions: ExpressionEvaluator,
+    private readonly hooks: RunHooks,
   ) {}
 
   // ---- API side ----------------------------------------------------------------------------------
@@ -230,6 +232,7 @@ export class EngineService {
         );
       const again = [...unit.steps.values()].filter((s) => s.status === 'failed' || s.status === 'cancelled');
       unit.set({ status: 'running', error: null, completed_at: null });
+      await this.hooks.statusChanged(unit.run, 'running', null);
       this.event(effects, unit, 'run.retried', null, { steps: again.map((s) => s.step_id) });
       const graph = await this.graphOfRun(unit.run);
       for (const step of again) {
@@ -284,6 +287,7 @@ export class EngineService {
         unit.setStep({ step_id: step.step_id, status: 'running' });
         if (unit.run.status === 'pending') {
           unit.set({ status: 'running', started_at: new Date() });
+          await this.hooks.statusChanged(unit.run, 'running', null);
           this.event(effects, unit, 'run.started', null, {});
         }
         this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
@@ -776,6 +780,7 @@ export class EngineService {
     const { run } = unit;
     const closed = await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled');
     unit.set({ status, error, completed_at: new Date() });
+    await this.hooks.statusChanged(run, status, error);
     for (const step of closed) {
       unit.setStep({ step_id: step.step_id, status: 'cancelled' });
       this.event(effects, unit, 'step.cancelled', step.step_id, {});

@@ -52,6 +52,10 @@ describe('step plug-in discovery', () => {
       'delay',
       'approval',
       'sql.query',
+      'pipeline.extract',
+      'pipeline.focus',
+      'pipeline.load',
+      'pipeline.dq',
       'workflow.call',
     ]);
   });

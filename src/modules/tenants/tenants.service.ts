@@ -5,7 +5,7 @@ import type { Principal } from '../../core/auth/principal';
 import { Transactions } from '../../core/database/transaction';
 import { ValidationFailedException } from '../../core/http/app.exception';
 import type { Page } from '../../core/http/pagination';
-import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
+import { type PipelineLimits, TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import { DatasetRepository } from '../data/dataset.repository';
@@ -54,6 +54,20 @@ export class TenantsService extends TenantLimits {
     const tenant = await this.repository.findById(tenantId);
     const plan = tenant && (await this.repository.plan(tenant.plan_code));
     return plan ? { perMinute: plan.requests_per_minute, perHour: plan.requests_per_hour } : undefined;
+  }
+
+  /** The pipeline quotas of the tenant's plan (the pipelines module asks, in the run's transaction). */
+  async pipelineLimits(tenantId: string): Promise<PipelineLimits | undefined> {
+    const tenant = await this.repository.findById(tenantId);
+    const plan = tenant && (await this.repository.plan(tenant.plan_code));
+    return plan
+      ? {
+          plan: plan.code,
+          daily: plan.daily_pipelines,
+          concurrent: plan.concurrent_pipelines,
+          providers: plan.providers,
+        }
+      : undefined;
   }
 
   /**
@@ -173,7 +187,7 @@ export class TenantsService extends TenantLimits {
         daily_pipelines: pipelines.today,
         concurrent_pipelines: pipelines.running,
         team_members: members,
-        providers: pipelines.providers,
+        providers: pipelines.providers.length,
       },
       resets_at: tomorrow.toISOString(),
     };

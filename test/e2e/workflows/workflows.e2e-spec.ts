@@ -200,6 +200,10 @@ describe('workflow definitions', () => {
       'delay',
       'approval',
       'sql.query',
+      'pipeline.extract',
+      'pipeline.focus',
+      'pipeline.load',
+      'pipeline.dq',
       'workflow.call',
     ]);
     expect(steps.every((s) => s.config_schema.type === 'object')).toBe(true);

@@ -12,6 +12,7 @@ import { AuditFastPath1764600000000 } from './1764600000000-audit-fast-path';
 import { Documents1764700000000 } from './1764700000000-documents';
 import { Packages1764710000000 } from './1764710000000-packages';
 import { Access1764720000000 } from './1764720000000-access';
+import { Pipelines1764810000000 } from './1764810000000-pipelines';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -31,4 +32,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Documents1764700000000,
   Packages1764710000000,
   Access1764720000000,
+  Pipelines1764810000000,
 ];

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { stringify } from 'csv-stringify/sync';
+import { Client } from 'pg';
+import { AWS_CUR } from '../../../src/modules/pipelines/providers/aws';
+import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import {
+  createTestBackends,
+  relaxRateLimits,
+  type RunningApi,
+  spawnWorker,
+  startTestApi,
+  type TestBackends,
+  waitFor,
+  type WorkerProcess,
+} from '../../support/harness';
+import { upload } from '../documents/documents-support';
+import { query, runPipeline, waitPipeline } from './pipelines-support';
+
+// A worker killed with SIGKILL while `pipeline.load` is writing: the step's job is delivered again, the load
+// runs once more, and the FOCUS table holds every row of the export exactly once.
+
+let backends: TestBackends;
+let api: RunningApi;
+let db: Client;
+let acme: OnboardedTenant;
+const workers: WorkerProcess[] = [];
+
+const ROWS = 40_000;
+
+beforeAll(async () => {
+  backends = await createTestBackends({
+    UPLOAD_LIMIT: '100mb',
+    WORKER_LOCK_MS: '2000',
+    WORKER_QUEUES: 'engine',
+  });
+  await relaxRateLimits(backends);
+  api = await startTestApi(backends.env);
+  acme = await onboardTenant(api.url, await loginAdmin(api.url), 'crashfin');
+  db = new Client({ connectionString: backends.databaseUrl });
+  await db.connect();
+}, 60_000);
+
+afterAll(async () => {
+  for (const worker of workers) await worker.stop('SIGKILL');
+  await db?.end();
+  await api?.close();
+  await backends?.cleanup();
+});
+
+it('completes a run whose worker was killed during the load, with no duplicate rows', async () => {
+  const csv = stringify([...AWS_CUR.sample(ROWS, 7)]);
+  const doc = await upload(api.url, acme.ownerKey, 'cur-large.csv', csv);
+  expect(doc.status).toBe(201);
+  workers.push(await spawnWorker(backends.env));
+  const started = await runPipeline(api.url, acme.ownerKey, acme.tenantId, 'aws/cost/billing_cost', {
+    document_id: doc.body.id,
+  });
+  expect(started.status).toBe(201);
+  const id = started.body.pipeline_logging_id as string;
+
+  // The load's INSERT is under way: kill the worker in the middle of it.
+  await waitFor(
+    async () => {
+      const { rows } = await db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+            AND query LIKE '%INSERT INTO "tenant_crashfin"."focus_billing"%'`,
+      );
+      return rows.length > 0;
+    },
+    'the load to be under way',
+    60_000,
+    5,
+  );
+  await workers[0].stop('SIGKILL');
+  workers.push(await spawnWorker(backends.env));
+
+  expect(await waitPipeline(api.url, acme.ownerKey, id, 120_000)).toMatchObject({ status: 'COMPLETE' });
+  // Every row once: the killed attempt's rows died with its transaction, the retry replaced nothing twice.
+  const [[rows, runs]] = await query(
+    api.url,
+    acme.ownerKey,
+    'SELECT count(*)::int, count(DISTINCT x_pipeline_logging_id)::int FROM focus_billing',
+  );
+  expect(rows).toBe(ROWS);
+  expect(runs).toBe(1);
+  const [[loadAttempts]] = await query(
+    api.url,
+    acme.ownerKey,
+    `SELECT count(*)::int FROM tenant_step_logs WHERE pipeline_logging_id = $1 AND step_id = 'load' AND status = 'COMPLETE'`,
+    [id],
+  );
+  // One committed load, or two when the kill landed between the load's commit and the step's completion (the
+  // second replaced the first's rows): either way, the rows once.
+  expect([1, 2]).toContain(loadAttempts);
+}, 240_000);
