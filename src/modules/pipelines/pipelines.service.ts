@@ -153,6 +153,10 @@ export class PipelinesService {
     body: Record<string, unknown>,
     run: { tenantId: string; pipelineId: string; principal: Principal },
   ): Record<string, unknown> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ValidationFailedException(HttpStatus.UNPROCESSABLE_ENTITY, 'the body must be a JSON object', {
+        errors: ['body: must be an object of variables'],
+      });
     const { trigger_by, date, ...variables } = body;
     const input: Record<string, unknown> = {
       ...Object.fromEntries(

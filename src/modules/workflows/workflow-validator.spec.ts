@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowDefinition, WorkflowNode, WorkflowStatus } from './entities/workflow.entity';
-import { MAX_NODES, validateWorkflow } from './workflow-validator';
+import { inputErrors, MAX_NODES, validateWorkflow } from './workflow-validator';
 
 const node = (id: string, type: string, config: Record<string, unknown> = {}): WorkflowNode => ({
   id,
@@ -191,5 +191,18 @@ describe('workflow validation', () => {
       edges: [edge('e1', 'start', 'a')],
     });
     expect(errors).toEqual(["node 'island' is not reachable from the trigger"]);
+  });
+});
+
+describe('input schemas', () => {
+  it('checks each schema against its own patterns, whichever was compiled first', () => {
+    const schema = (pattern: string) => ({
+      type: 'object',
+      properties: { code: { type: 'string', pattern } },
+    });
+    expect(inputErrors(schema('^a+$'), { code: 'aaa' })).toEqual([]);
+    expect(inputErrors(schema('^b+$'), { code: 'bbb' })).toEqual([]);
+    expect(inputErrors(schema('^b+$'), { code: 'aaa' })).toHaveLength(1);
+    expect(inputErrors(schema('^a+$'), { code: 'bbb' })).toHaveLength(1);
   });
 });

@@ -16,7 +16,9 @@ export const MAX_NODES = 500;
 const re2: RegExpEngine = Object.assign(
   (pattern: string, flags: string) => {
     const re = RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
-    return { test: (text: string) => re.matcher(text).find() };
+    // Ajv shares one compiled regex per `toString()` across every schema of the instance: without its own,
+    // every pattern would read "[object Object]" and all would run the first one compiled.
+    return { test: (text: string) => re.matcher(text).find(), toString: () => `/${pattern}/${flags}` };
   },
   { code: 're2js' },
 );

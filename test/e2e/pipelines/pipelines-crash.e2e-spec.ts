@@ -1,8 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { stringify } from 'csv-stringify/sync';
 import { Client } from 'pg';
 import { AWS_CUR } from '../../../src/modules/pipelines/providers/aws';
-import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -20,16 +23,18 @@ import { query, runPipeline, waitPipeline } from './pipelines-support';
 // runs once more, and the FOCUS table holds every row of the export exactly once.
 
 let backends: TestBackends;
+let storageDir: string;
 let api: RunningApi;
 let db: Client;
 let acme: OnboardedTenant;
 const workers: WorkerProcess[] = [];
 
-const ROWS = 40_000;
+const ROWS = 20_000;
 
 beforeAll(async () => {
+  storageDir = await mkdtemp(path.join(os.tmpdir(), 'conflux-pipelines-crash-'));
   backends = await createTestBackends({
-    UPLOAD_LIMIT: '100mb',
+    STORAGE_DIR: storageDir,
     WORKER_LOCK_MS: '2000',
     WORKER_QUEUES: 'engine',
   });
@@ -45,9 +50,16 @@ afterAll(async () => {
   await db?.end();
   await api?.close();
   await backends?.cleanup();
+  await rm(storageDir, { recursive: true, force: true });
 });
 
 it('completes a run whose worker was killed during the load, with no duplicate rows', async () => {
+  // 1,000 rows per INSERT: the load is a run of statements in one transaction, and the kill lands inside it.
+  const config = await call(api.url, 'PATCH', '/api/v1/config', {
+    credentials: await loginAdmin(api.url),
+    body: { batch_size: 1 },
+  });
+  expect(config.status).toBe(200);
   const csv = stringify([...AWS_CUR.sample(ROWS, 7)]);
   const doc = await upload(api.url, acme.ownerKey, 'cur-large.csv', csv);
   expect(doc.status).toBe(201);

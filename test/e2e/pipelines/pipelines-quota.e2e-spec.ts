@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { Client } from 'pg';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import {
   createTestBackends,
@@ -55,6 +56,27 @@ it('refuses a second start of a pipeline while it is PENDING with 409', async ()
   });
   // Another pipeline of the same tenant is not blocked by it.
   expect((await runPipeline(api.url, pro.ownerKey, pro.tenantId, 'gcp/cost/billing_cost')).status).toBe(201);
+});
+
+it('refuses a provider beyond the plan with 403 PLAN_LIMIT_REACHED', async () => {
+  // This suite's PROFESSIONAL plan allows 2 providers; the tenant has used aws and gcp.
+  const db = new Client({ connectionString: backends.databaseUrl });
+  await db.connect();
+  try {
+    await db.query(`UPDATE plans SET providers = 2 WHERE code = 'PROFESSIONAL'`);
+  } finally {
+    await db.end();
+  }
+  const refused = await runPipeline(api.url, pro.ownerKey, pro.tenantId, 'azure/cost/billing_cost');
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({
+    error_code: 'PLAN_LIMIT_REACHED',
+    details: { limit: 2, plan: 'PROFESSIONAL' },
+  });
+  // The providers it already uses still run.
+  expect((await runPipeline(api.url, pro.ownerKey, pro.tenantId, 'aws/compute/usage_metrics')).status).toBe(
+    201,
+  );
 });
 
 it('admits exactly the concurrent quota from a burst of 100, and exactly the daily quota over the day', async () => {

@@ -12,6 +12,9 @@ export function stageName(runId: string, stepId: string): { name: string; qualif
   return { name, qualified: `${quoteIdent(STAGE_SCHEMA)}.${quoteIdent(name)}` };
 }
 
-/** Postgres data errors (22xxx: a value of the wrong shape; 54xxx: over a limit): the input's fault, not retried. */
+/**
+ * Postgres errors that retrying cannot fix: 22xxx (a value of the wrong shape), 42xxx (a table of that name with
+ * other columns), 54xxx (over a limit). The input's fault: the step fails at once.
+ */
 export const isDataError = (error: unknown): boolean =>
-  /^(22|54)/.test((error as { code?: string }).code ?? '');
+  /^(22|42|54)/.test((error as { code?: string }).code ?? '');
