@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 
 interface Unit {
@@ -64,6 +65,13 @@ export class Transactions {
     } finally {
       if (!inside) await runner.release();
     }
+  }
+
+  /** The surrounding transaction's own connection, for COPY and cursors (which TypeORM does not wrap). */
+  async client(): Promise<PoolClient> {
+    const runner = current.getStore()?.manager.queryRunner;
+    if (!runner) throw new Error('a COPY or a cursor needs a transaction');
+    return (await runner.connect()) as PoolClient;
   }
 
   inTransaction(): boolean {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import { Transactions } from '../../core/database/transaction';
 import type { ColumnType } from './extraction/column-types';
 import type { Modality } from './extraction/sniff';
@@ -363,13 +362,6 @@ export class DocumentsRepository {
   /** The table's rows as the export writes them, in load order. */
   exportQuery(table: TableRow): string {
     return `SELECT ${table.columns.map((c) => exportExpression(c)).join(', ')} FROM ${qualified(table)} ORDER BY ctid`;
-  }
-
-  /** The transaction's own connection, for COPY and cursors (which TypeORM does not wrap). */
-  async connection(): Promise<PoolClient> {
-    const runner = this.tx.manager().queryRunner;
-    if (!runner) throw new Error('a COPY or a cursor needs a transaction');
-    return (await runner.connect()) as PoolClient;
   }
 
   // Timelines

@@ -146,7 +146,7 @@ export class ExtractionService {
     // The job row stays locked until this commits: a second delivery waits, then finds the job finished.
     const locked = await this.repository.lockJobForWorker(job.id);
     if (locked?.status !== 'running') return undefined;
-    const client = await this.repository.connection();
+    const client = await this.tx.client();
     await client.query(`SET LOCAL "TimeZone" = 'UTC'`);
     const schema = this.datasets.schemaName(job.tenant_id);
     const readerRole = await this.datasets.roleName(job.tenant_id);

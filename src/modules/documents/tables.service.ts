@@ -64,7 +64,7 @@ export class TablesService {
     const exportId = randomUUID();
     const key = documentKey(tenantId, exportId);
     const stored = await this.tx.run(async () => {
-      const client = await this.repository.connection();
+      const client = await this.tx.client();
       const cursor = client.query(
         new Cursor<unknown[]>(this.repository.exportQuery(table), [], { rowMode: 'array' }),
       );

@@ -7,7 +7,8 @@ const EVERY_MS = 10 * 60 * 1000;
 
 /**
  * Worker side: a pipeline run's end drops its staging tables, but a run of a pipeline workflow started another
- * way (POST /runs, a schedule) has no end hook, and a crash can strand one. This sweep drops what is left.
+ * way (POST /runs, a schedule) has no end hook, and a crash can strand one. This sweep drops what is left, and
+ * the stage records GET /pipeline/status no longer reads (older than a day).
  */
 @Injectable()
 export class PipelineStageSweep implements OnApplicationBootstrap {
@@ -24,7 +25,7 @@ export class PipelineStageSweep implements OnApplicationBootstrap {
 
   @JobHandler('maintenance.pipeline-stage-sweep')
   async run(): Promise<{ dropped: number }> {
-    const dropped = await this.steps.sweepStage();
+    const dropped = await this.steps.sweep();
     if (dropped > 0) this.logger.log(`dropped ${dropped} staging table(s) of finished runs`);
     return { dropped };
   }

@@ -17,6 +17,7 @@ import type {
   TenantResponse,
   UpdateTenantDto,
 } from './dto/tenant.dto';
+import type { PlanEntity } from './entities/plan.entity';
 import type { TenantEntity } from './entities/tenant.entity';
 import {
   ConfigVersionConflictException,
@@ -51,15 +52,13 @@ export class TenantsService extends TenantLimits {
 
   /** The request budget of the tenant's plan (the rate limiter asks). */
   async forTenant(tenantId: string): Promise<{ perMinute: number; perHour: number } | undefined> {
-    const tenant = await this.repository.findById(tenantId);
-    const plan = tenant && (await this.repository.plan(tenant.plan_code));
+    const plan = await this.planOf(tenantId);
     return plan ? { perMinute: plan.requests_per_minute, perHour: plan.requests_per_hour } : undefined;
   }
 
   /** The pipeline quotas of the tenant's plan (the pipelines module asks, in the run's transaction). */
   async pipelineLimits(tenantId: string): Promise<PipelineLimits | undefined> {
-    const tenant = await this.repository.findById(tenantId);
-    const plan = tenant && (await this.repository.plan(tenant.plan_code));
+    const plan = await this.planOf(tenantId);
     return plan
       ? {
           plan: plan.code,
@@ -68,6 +67,11 @@ export class TenantsService extends TenantLimits {
           providers: plan.providers,
         }
       : undefined;
+  }
+
+  private async planOf(tenantId: string): Promise<PlanEntity | null | undefined> {
+    const tenant = await this.repository.findById(tenantId);
+    return tenant && (await this.repository.plan(tenant.plan_code));
   }
 
   /**

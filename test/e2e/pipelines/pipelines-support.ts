@@ -39,6 +39,7 @@ export function decimalSum(values: string[]): string {
     if (!value) continue;
     const negative = value.startsWith('-');
     const [whole, fraction = ''] = value.replace(/^[-+]/, '').split('.');
+    if (fraction.length > SCALE) throw new Error(`${value} has more than ${SCALE} decimals`);
     const units =
       BigInt(whole || '0') * 10n ** BigInt(SCALE) + BigInt((fraction + '0'.repeat(SCALE)).slice(0, SCALE));
     total += negative ? -units : units;

@@ -1,7 +1,6 @@
-import type { ProviderMapping } from './provider-mapping';
+import { numericCell as n, type ProviderMapping, serviceCategoryOf } from './provider-mapping';
 import { SampleRandom, hourOf, times } from './sample-random';
 
-const n = (column: string) => `NULLIF(r."${column}", '')::numeric`;
 const BILLED = `COALESCE(${n('line_item_net_unblended_cost')}, ${n('line_item_unblended_cost')})`;
 const TYPE = `r."line_item_line_item_type"`;
 
@@ -258,9 +257,6 @@ function* sample(rows: number, seed = 1): Iterable<string[]> {
   }
 }
 
-const category = (pairs: Array<[readonly string[], string]>) =>
-  `CASE ${pairs.map(([codes, name]) => `WHEN r."line_item_product_code" IN (${codes.map((c) => `'${c}'`).join(', ')}) THEN '${name}'`).join(' ')} ELSE 'Other' END`;
-
 /**
  * AWS Cost and Usage Report 2.0 (a Data Exports CSV: snake_case columns, `line_item_unblended_cost`,
  * `bill_payer_account_id`, ..., the tags as one JSON object column, `resource_tags`) to FOCUS 1.2. Plain casts and CASEs only:
@@ -325,7 +321,7 @@ export const AWS_CUR: ProviderMapping = {
     InvoiceIssuerName: `r."bill_invoicing_entity"`,
     ProviderName: `'AWS'`,
     PublisherName: `COALESCE(r."line_item_legal_entity", 'Amazon Web Services, Inc.')`,
-    ServiceCategory: category([
+    ServiceCategory: serviceCategoryOf('line_item_product_code', [
       [['AmazonEC2', 'AWSLambda', 'AmazonECS', 'AmazonEKS', 'AWSBatch', 'AmazonLightsail'], 'Compute'],
       [['AmazonS3', 'AmazonEFS', 'AmazonGlacier', 'AWSBackup', 'AmazonFSx'], 'Storage'],
       [['AmazonRDS', 'AmazonDynamoDB', 'AmazonElastiCache', 'AmazonDocDB', 'AmazonNeptune'], 'Databases'],

@@ -1,7 +1,6 @@
-import type { ProviderMapping } from './provider-mapping';
+import { numericCell as n, type ProviderMapping, serviceCategoryOf } from './provider-mapping';
 import { SampleRandom, hourOf, times } from './sample-random';
 
-const n = (column: string) => `NULLIF(r."${column}", '')::numeric`;
 const day = (column: string) => `(to_date(r."${column}", 'MM/DD/YYYY')::timestamp AT TIME ZONE 'UTC')`;
 const TYPE = `r."ChargeType"`;
 
@@ -212,9 +211,6 @@ function* sample(rows: number, seed = 1): Iterable<string[]> {
   }
 }
 
-const category = (pairs: Array<[readonly string[], string]>) =>
-  `CASE ${pairs.map(([names, value]) => `WHEN r."MeterCategory" IN (${names.map((s) => `'${s}'`).join(', ')}) THEN '${value}'`).join(' ')} ELSE 'Other' END`;
-
 /** Azure cost details (the actual-cost export of Cost Management) to FOCUS 1.2. */
 export const AZURE_COST_DETAILS: ProviderMapping = {
   provider: 'azure',
@@ -264,7 +260,7 @@ export const AZURE_COST_DETAILS: ProviderMapping = {
     InvoiceIssuerName: `'Microsoft'`,
     ProviderName: `'Microsoft'`,
     PublisherName: `COALESCE(r."PublisherName", 'Microsoft')`,
-    ServiceCategory: category([
+    ServiceCategory: serviceCategoryOf('MeterCategory', [
       [
         [
           'Virtual Machines',

@@ -1,7 +1,6 @@
-import type { ProviderMapping } from './provider-mapping';
+import { numericCell as n, type ProviderMapping, serviceCategoryOf } from './provider-mapping';
 import { SampleRandom, hourOf, times } from './sample-random';
 
-const n = (column: string) => `NULLIF(r."${column}", '')::numeric`;
 const MONTH_START = `(to_date(r."invoice.month", 'YYYYMM')::timestamp AT TIME ZONE 'America/Los_Angeles')`;
 const MONTH_END = `((to_date(r."invoice.month", 'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'America/Los_Angeles')`;
 const CREDITS = `COALESCE((SELECT sum((c->>'amount')::numeric) FROM jsonb_array_elements(NULLIF(r."credits", '')::jsonb) c), 0)`;
@@ -269,9 +268,6 @@ function* sample(rows: number, seed = 1): Iterable<string[]> {
   }
 }
 
-const category = (pairs: Array<[readonly string[], string]>) =>
-  `CASE ${pairs.map(([names, value]) => `WHEN r."service.description" IN (${names.map((s) => `'${s}'`).join(', ')}) THEN '${value}'`).join(' ')} ELSE 'Other' END`;
-
 /** Google Cloud's standard usage cost export to BigQuery (as a CSV, nested fields dotted) to FOCUS 1.2. */
 export const GCP_BILLING: ProviderMapping = {
   provider: 'gcp',
@@ -323,7 +319,7 @@ export const GCP_BILLING: ProviderMapping = {
     InvoiceIssuerName: `'Google Cloud'`,
     ProviderName: `'Google Cloud'`,
     PublisherName: `COALESCE(r."seller_name", 'Google Cloud')`,
-    ServiceCategory: category([
+    ServiceCategory: serviceCategoryOf('service.description', [
       [['Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud Functions', 'App Engine'], 'Compute'],
       [['Cloud Storage', 'Filestore', 'Persistent Disk'], 'Storage'],
       [['Cloud SQL', 'Cloud Spanner', 'Firestore', 'Cloud Bigtable', 'AlloyDB'], 'Databases'],

@@ -25,3 +25,18 @@ export interface ProviderMapping {
    */
   sample(rows: number, seed?: number): Iterable<string[]>;
 }
+
+/** `r."<column>"` as numeric, an empty cell as NULL. */
+export const numericCell = (column: string): string => `NULLIF(r."${column}", '')::numeric`;
+
+/**
+ * A ServiceCategory expression: the category of the first list holding `r."<column>"`, else 'Other'. The values
+ * are the mapping's own literals, never run input.
+ */
+export const serviceCategoryOf = (column: string, pairs: Array<[readonly string[], string]>): string =>
+  `CASE ${pairs
+    .map(
+      ([values, category]) =>
+        `WHEN r."${column}" IN (${values.map((v) => `'${v}'`).join(', ')}) THEN '${category}'`,
+    )
+    .join(' ')} ELSE 'Other' END`;

@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify';
 import { stringify as stringifyRows } from 'csv-stringify/sync';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { atScale, billedCell, decimalSum } from '../../../../test/e2e/pipelines/pipelines-support';
 import { createTestBackends, type TestBackends } from '../../../../test/support/harness';
 import {
   CHARGE_CATEGORIES,
@@ -21,14 +22,6 @@ import { SAMPLE_FILES, TEMPLATES_DIR } from '../templates/templates-dir';
 
 const ROWS = 2000;
 const SEED = 2026;
-const SCALE = 10;
-
-/** The billed cost of a raw export cell row, by each provider's own rule (not by the mapping's SQL). */
-const BILLED_CELL: Record<ProviderMapping['provider'], (row: Record<string, string>) => string> = {
-  aws: (row) => row.line_item_net_unblended_cost || row.line_item_unblended_cost,
-  gcp: (row) => row.cost,
-  azure: (row) => row.CostInBillingCurrency,
-};
 
 /** Whether the raw row carries tags. */
 const HAS_TAGS: Record<ProviderMapping['provider'], string> = {
@@ -36,21 +29,6 @@ const HAS_TAGS: Record<ProviderMapping['provider'], string> = {
   gcp: `r."labels" NOT IN ('', '[]')`,
   azure: `r."Tags" <> ''`,
 };
-
-/** A decimal string in integer units of 10^-SCALE (exact; no float). */
-function units(value: string): bigint {
-  const negative = value.startsWith('-');
-  const [whole, fraction = ''] = value.replace(/^[-+]/, '').split('.');
-  if (fraction.length > SCALE) throw new Error(`${value} has more than ${SCALE} decimals`);
-  const n = BigInt(whole || '0') * 10n ** BigInt(SCALE) + BigInt(fraction.padEnd(SCALE, '0'));
-  return negative ? -n : n;
-}
-
-function decimal(total: bigint): string {
-  const negative = total < 0n;
-  const digits = (negative ? -total : total).toString().padStart(SCALE + 1, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -SCALE)}.${digits.slice(-SCALE)}`;
-}
 
 const collect = (rows: Iterable<string[]>) => Array.from(rows);
 
@@ -181,14 +159,16 @@ describe('provider mappings', () => {
 
     it('bills what the export states: SUM(BilledCost) = SUM(sourceCost) = the raw cells summed', async () => {
       const { rows } = await db.query<{ billed: string; source: string; staged: string }>(
-        `SELECT round(sum(billedcost), ${SCALE})::text AS billed, round(sum(x_source_cost), ${SCALE})::text AS source,
-                (SELECT round(sum((${mapping.sourceCost})::numeric), ${SCALE})::text FROM ${stage} r) AS staged
+        `SELECT sum(billedcost)::text AS billed, sum(x_source_cost)::text AS source,
+                (SELECT sum((${mapping.sourceCost})::numeric)::text FROM ${stage} r) AS staged
            FROM ${focus}`,
       );
-      const expected = decimal(
-        records.reduce((sum, row) => sum + units(BILLED_CELL[provider](row) || '0'), 0n),
-      );
-      expect(rows[0]).toEqual({ billed: expected, source: expected, staged: expected });
+      const expected = decimalSum(records.map((row) => billedCell(provider, row)));
+      expect({
+        billed: atScale(rows[0].billed),
+        source: atScale(rows[0].source),
+        staged: atScale(rows[0].staged),
+      }).toEqual({ billed: expected, source: expected, staged: expected });
     });
 
     it('keeps the other costs numeric and consistent', async () => {

@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Transactions } from '../../../core/database/transaction';
 import { DATASET_TABLES, DatasetRepository } from '../../data/dataset.repository';
@@ -134,38 +133,37 @@ export class PipelineSteps {
 
   /** Drops a finished run's staging tables and views (in the transaction that ends the run). */
   async dropStage(runId: string): Promise<void> {
+    await this.dropStaged(`${stagePrefix(runId)}_`, false);
+  }
+
+  /**
+   * The sweep: drops the staging tables and views of runs that are no longer open (a run started some other way
+   * than POST /pipelines/run has no end hook) or no longer exist, and the stage records older than a day; the
+   * number of relations dropped.
+   */
+  async sweep(): Promise<number> {
+    await this.tx.rows(`DELETE FROM pipeline_stage_stats WHERE finished_at < now() - interval '1 day'`);
+    return this.dropStaged(null, true);
+  }
+
+  /** Drops the staging relations named with `prefix` (all when null), only those of ended runs if `ended`. */
+  private async dropStaged(prefix: string | null, ended: boolean): Promise<number> {
     const rows = await this.tx.rows<{ name: string; kind: string }>(
-      `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relkind IN ('r', 'v') AND starts_with(c.relname, $2)
+      `SELECT c.relname AS name, c.relkind AS kind
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN runs ON $3::boolean AND runs.id::text = regexp_replace(substr(c.relname, 2, 32),
+              '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\1-\\2-\\3-\\4-\\5')
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'v')
+          AND ($2::text IS NULL OR starts_with(c.relname, $2))
+          AND (NOT $3 OR runs.id IS NULL OR runs.status IN ('completed', 'failed', 'cancelled'))
         ORDER BY c.relkind DESC`,
-      [STAGE_SCHEMA, `${stagePrefix(runId)}_`],
+      [STAGE_SCHEMA, prefix, ended],
     );
     for (const row of rows)
       await this.tx.rows(
         `DROP ${row.kind === 'v' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(STAGE_SCHEMA)}.${quoteIdent(row.name)} CASCADE`,
       );
-  }
-
-  /**
-   * Drops the staging tables and views of runs that are no longer open (a run started some other way than
-   * POST /pipelines/run has no end hook) or no longer exist; the number dropped.
-   */
-  async sweepStage(): Promise<number> {
-    const stale = await this.tx.rows<{ name: string; kind: string }>(
-      `SELECT c.relname AS name, c.relkind AS kind
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         LEFT JOIN runs ON runs.id::text = regexp_replace(substr(c.relname, 2, 32),
-              '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\1-\\2-\\3-\\4-\\5')
-        WHERE n.nspname = $1 AND c.relkind IN ('r', 'v')
-          AND (runs.id IS NULL OR runs.status IN ('completed', 'failed', 'cancelled'))
-        ORDER BY c.relkind DESC`,
-      [STAGE_SCHEMA],
-    );
-    for (const row of stale)
-      await this.tx.rows(
-        `DROP ${row.kind === 'v' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(STAGE_SCHEMA)}.${quoteIdent(row.name)} CASCADE`,
-      );
-    return stale.length;
+    return rows.length;
   }
 
   private step(type: string, context: StepContext): Promise<unknown> {
@@ -198,7 +196,7 @@ export class PipelineSteps {
         `the export is not a ${mapping.exportName}: it lacks the column(s) ${missing.slice(0, 10).join(', ')}`,
       );
     const stage = stageName(context.runId, context.stepId);
-    const client = await this.connection();
+    const client = await this.tx.client();
     await client.query(`DROP TABLE IF EXISTS ${stage.qualified} CASCADE`);
     await client.query(
       `CREATE UNLOGGED TABLE ${stage.qualified} (${header.map((c) => `${quoteIdent(c)} text`).join(', ')})`,
@@ -458,11 +456,10 @@ export class PipelineSteps {
     return row?.batch_size ?? 32;
   }
 
-  /** What the step moved, for GET /pipeline/status (a day is kept). */
+  /** What the step moved, for GET /pipeline/status (the sweep keeps a day of it). */
   private async measure(type: string, rows: number, started: Date, ok: boolean): Promise<void> {
     await this.tx.rows(
-      `WITH old AS (DELETE FROM pipeline_stage_stats WHERE finished_at < now() - interval '1 day')
-       INSERT INTO pipeline_stage_stats (stage, rows, duration_ms, ok) VALUES ($1, $2, $3, $4)`,
+      `INSERT INTO pipeline_stage_stats (stage, rows, duration_ms, ok) VALUES ($1, $2, $3, $4)`,
       [STAGE_OF[type] ?? type, rows, Date.now() - started.getTime(), ok],
     );
   }
@@ -471,12 +468,6 @@ export class PipelineSteps {
     const mapping = typeof provider === 'string' ? mappingOf(provider) : undefined;
     if (!mapping) throw new PermanentStepError(`unknown provider '${String(provider)}'`);
     return mapping;
-  }
-
-  private async connection(): Promise<PoolClient> {
-    const runner = this.tx.manager().queryRunner;
-    if (!runner) throw new Error('a COPY needs a transaction');
-    return (await runner.connect()) as PoolClient;
   }
 
   private async log(
