@@ -291,6 +291,11 @@ it('answers bad requests in the envelope: foreign tenant, unknown template, wron
     region: 'eu',
   });
   expect(undeclared.status).toBe(422);
+  const huge = await runPipeline(api.url, acme.ownerKey, acme.tenantId, 'aws/cost/billing_cost', {
+    document_id: 'x'.repeat(100_000),
+  });
+  expect(huge.status).toBe(422);
+  expect(huge.body.error_code).toBe('VALIDATION_ERROR');
   const badDate = await runPipeline(api.url, acme.ownerKey, acme.tenantId, 'aws/cost/billing_cost', {
     date: 'yesterday',
   });

@@ -122,6 +122,9 @@ export class TemplateError extends Error {
   }
 }
 
+/** The longest value a string variable may take. */
+export const MAX_VARIABLE_LENGTH = 1000;
+
 const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
 
 /**
@@ -158,6 +161,8 @@ function inputSchemaOf(variables: TemplateVariable[]): Record<string, unknown> {
   for (const v of variables)
     properties[v.name] = {
       type: v.type,
+      // Variables land in the run's input and records: a string is a value, not a payload.
+      ...(v.type === 'string' ? { maxLength: MAX_VARIABLE_LENGTH } : {}),
       ...(v.description ? { description: v.description } : {}),
       ...(v.enum ? { enum: v.enum } : {}),
     };
