@@ -1,7 +1,8 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ObservabilityConfig } from '../../core/config/observability.config';
 import { RedisConfig } from '../../core/config/redis.config';
+import type { PublishedMessage } from '../../core/events/event-publisher';
 import type { LogStoreSink } from '../../core/logging/log-store-sink';
 import { InjectRedis } from '../../core/queue/redis.provider';
 import type { LogEntry, LogLevel } from './dto/logs-query.dto';
@@ -18,6 +19,11 @@ export interface LogFilter {
 }
 
 const SCAN_BATCH = 500;
+/** How long one tail read blocks before it looks again whether anyone still listens. */
+const TAIL_BLOCK_MS = 2_000;
+
+/** A stored line as the `logs` topic carries it (one object, so every socket shares its serialised frame). */
+export type LogTailListener = (line: PublishedMessage) => void;
 
 /**
  * The local log store: one capped Redis stream per deployment (`<QUEUE_PREFIX>:obs:logs`, XADD MAXLEN ~
@@ -28,6 +34,10 @@ const SCAN_BATCH = 500;
 @Injectable()
 export class LogStore implements OnApplicationShutdown {
   private sink?: LogStoreSink;
+  private readonly tailers = new Set<LogTailListener>();
+  /** The connection the tail blocks on (XREAD BLOCK holds a connection), while anyone listens. */
+  private tailReader?: Redis;
+  private readonly logger = new Logger('LogStore');
 
   constructor(
     private readonly config: ObservabilityConfig,
@@ -52,7 +62,61 @@ export class LogStore implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.tailers.clear();
+    this.stopTail();
     await this.sink?.detach();
+  }
+
+  /**
+   * Every line any process stores from now on, as it arrives: one blocking reader per process however many
+   * listen, started by the first and stopped with the last. Returns the listener's stop.
+   */
+  tail(listener: LogTailListener): () => void {
+    this.tailers.add(listener);
+    if (!this.tailReader) void this.follow();
+    return () => {
+      this.tailers.delete(listener);
+      if (this.tailers.size === 0) this.stopTail();
+    };
+  }
+
+  private stopTail(): void {
+    const reader = this.tailReader;
+    this.tailReader = undefined;
+    reader?.disconnect();
+  }
+
+  private async follow(): Promise<void> {
+    const reader = this.redis.duplicate();
+    this.tailReader = reader;
+    reader.on('error', (error: Error) => this.logger.warn(`log tail: ${error.message}`));
+    // `$` is the stream's newest entry when the first read arrives; from then on the last id delivered, so a
+    // reconnect resumes where it stopped.
+    let last = '$';
+    try {
+      while (this.tailReader === reader) {
+        const read = await reader.xread(
+          'COUNT',
+          SCAN_BATCH,
+          'BLOCK',
+          TAIL_BLOCK_MS,
+          'STREAMS',
+          this.key,
+          last,
+        );
+        for (const [, entries] of read ?? [])
+          for (const [id, fields] of entries) {
+            last = id;
+            const line = tailLine(fields[1]);
+            if (line) for (const listener of this.tailers) listener(line);
+          }
+      }
+    } catch (error) {
+      // disconnect() by the last listener's stop rejects the pending read; anything else is worth a line.
+      if (this.tailReader === reader) this.logger.warn(`log tail stopped: ${(error as Error).message}`);
+    } finally {
+      if (this.tailReader === reader) this.stopTail();
+    }
   }
 
   /** Newest first, at most `limit`, scanning back from `untilMs` to `sinceMs`. */
@@ -77,6 +141,16 @@ export class LogStore implements OnApplicationShutdown {
       if (batch.length < SCAN_BATCH) return entries;
       end = `(${batch[batch.length - 1][0]}`;
     }
+  }
+}
+
+/** A stored line as the `logs` topic's message; undefined for one that is not JSON (written by something else). */
+function tailLine(raw: string): PublishedMessage | undefined {
+  try {
+    const msg = toEntry(JSON.parse(raw) as Record<string, unknown>);
+    return { topic: 'logs', msg, published_at: Date.parse(msg.timestamp) };
+  } catch {
+    return undefined;
   }
 }
 

@@ -24,5 +24,6 @@ import { CHECK_PROVIDERS, VerificationService } from './verification/verificatio
     VerificationService,
     ...CHECK_PROVIDERS,
   ],
+  exports: [TelemetryModule],
 })
 export class ObservabilityModule {}

@@ -5,6 +5,7 @@ import { EventPublisher, type PublishedEvent } from '../../core/events/event-pub
 import { EventSubscriber, type Unsubscribe } from '../../core/events/event-subscriber';
 import { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import { resolveTenant } from '../../core/tenancy/tenant-scope';
+import { LogStore } from '../observability/log-store';
 import { RunNotFoundException, RunsService } from '../runs/runs.service';
 import { RunOfAnotherTenantException } from './realtime.exceptions';
 import { RunStream, type RunStreamSink, type StreamEvent, toStreamEvent } from './run-stream';
@@ -40,6 +41,7 @@ export class RealtimeService {
     private readonly publisher: EventPublisher,
     private readonly subscriber: EventSubscriber,
     private readonly telemetry: TelemetryService,
+    private readonly logs: LogStore,
     private readonly limiter: RateLimiter,
     private readonly config: RealtimeConfig,
   ) {}
@@ -83,6 +85,7 @@ export class RealtimeService {
       subscriber: this.subscriber,
       publisher: this.publisher,
       telemetry: this.telemetry,
+      logs: this.logs,
       limiter: this.limiter,
       config: this.config,
     });

@@ -5,12 +5,13 @@ import type { EventPublisher, PublishedEvent, PublishedMessage } from '../../cor
 import type { EventSubscriber, Unsubscribe } from '../../core/events/event-subscriber';
 import { RateLimitedException } from '../../core/http/rate-limit/rate-limit.interceptor';
 import type { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
+import type { LogStore } from '../observability/log-store';
 import type { AckFrame, TopicFrame } from './dto/frames';
 import { InvalidFrameException, SystemTopicException } from './realtime.exceptions';
 import type { TelemetryService } from './telemetry.service';
 
 /** Fed by Conflux itself; clients may subscribe but not publish. */
-export const SYSTEM_TOPICS = ['runs', 'pipelines', 'documents', 'audit', 'telemetry'];
+export const SYSTEM_TOPICS = ['runs', 'pipelines', 'documents', 'audit', 'telemetry', 'logs'];
 const TOPIC = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
 export type FrameSink = (frame: string, publishedAt?: number) => void;
@@ -19,6 +20,7 @@ export interface TopicDeps {
   subscriber: EventSubscriber;
   publisher: EventPublisher;
   telemetry: TelemetryService;
+  logs: LogStore;
   limiter: RateLimiter;
   config: RealtimeConfig;
 }
@@ -109,6 +111,13 @@ export class TopicSession {
     if (topic === 'telemetry') {
       const remove = this.deps.telemetry.add(this.tenantId, (frame) => this.send(frame));
       return () => Promise.resolve(remove());
+    }
+    if (topic === 'logs') {
+      // The live tail of the deployment's stored lines (every process, every tenant): platform admins only.
+      if (this.principal.role !== 'admin')
+        throw new InsufficientPermissionsException('admin', this.principal.role);
+      const stop = this.deps.logs.tail((line) => this.send(topicFrameOf(line), line.published_at));
+      return () => Promise.resolve(stop());
     }
     return this.deps.subscriber.subscribe(this.deps.publisher.tenantChannel(this.tenantId, topic), {
       message: (payload) => {

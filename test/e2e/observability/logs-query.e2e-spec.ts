@@ -1,7 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { call, type Credentials, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import {
+  adminToken,
+  call,
+  type Credentials,
+  loginAdmin,
+  onboardTenant,
+  type OnboardedTenant,
+} from '../../support/auth';
 import { graph, publish, startRun, waitForStatus } from '../../support/engine';
 import { testRedisUrl } from '../../support/backends';
 import {
@@ -14,6 +21,7 @@ import {
   waitFor,
   type WorkerProcess,
 } from '../../support/harness';
+import { keyOf, TestSocket } from '../../support/ws';
 
 type Entry = {
   timestamp: string;
@@ -190,6 +198,76 @@ describe('logs query: the local store, across the API and worker processes', () 
       expect(raw).not.toContain(acme.ownerPassword);
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describe('the live log tail: the logs topic over /ws/realtime', () => {
+  const realtime = (query: string) => TestSocket.open(api.url, `/ws/realtime?${query}`);
+
+  it('streams the lines every process stores from then on to a platform admin', async () => {
+    const socket = await realtime(`tenant_id=acme&access_token=${encodeURIComponent(adminToken())}`);
+    try {
+      socket.send({ subscribe: 'logs' });
+      await socket.next((f) => f.type === 'subscribed' && f.topic === 'logs', 'the logs subscription');
+      const id = await publish(api.url, acme, graph([{ id: 'start', type: 'trigger.manual' }], []));
+      const run = await startRun(api.url, acme, id, {}, { 'x-request-id': 'tailed' });
+      expect(run.status).toBe(201);
+      const line = (process: string, msg: string) => (f: { topic?: string; msg?: unknown }) => {
+        const entry = f.topic === 'logs' ? (f.msg as Entry | undefined) : undefined;
+        return entry?.request_id === 'tailed' && entry.process.startsWith(process) && entry.msg === msg;
+      };
+      const fromApi = await socket.next(
+        line('api:', 'request completed'),
+        "the API's line of the tailed request",
+      );
+      expect(fromApi.msg).toMatchObject({
+        msg: 'request completed',
+        tenant_id: 'acme',
+        res: { status: 201 },
+      });
+      expect(Date.parse(fromApi.ts as string)).not.toBeNaN();
+      const fromWorker = await socket.next(
+        line('worker:', 'run finished'),
+        "the worker's line of the tailed run",
+      );
+      expect(fromWorker.msg).toMatchObject({ msg: 'run finished', run_id: run.body.id });
+      // Only what was stored after the subscription: the earlier request 'abc' never comes.
+      expect(socket.frames.some((f) => (f.msg as Entry | undefined)?.request_id === 'abc')).toBe(false);
+
+      // After unsubscribing, nothing more arrives.
+      socket.send({ unsubscribe: 'logs' });
+      await socket.next((f) => f.type === 'unsubscribed', 'the unsubscribe ack');
+      const count = socket.frames.length;
+      await call(api.url, 'GET', '/api/v1/workflows', {
+        credentials: acme.ownerKey,
+        headers: { 'x-request-id': 'after-tail' },
+      });
+      await waitFor(
+        async () => (await logs(admin, { request_id: 'after-tail' })).length > 0,
+        'the later request stored',
+      );
+      // The tail reads within 2 s of a line being stored.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(socket.frames.slice(count).filter((f) => f.topic === 'logs')).toEqual([]);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('refuses the tail to tenant callers, even owners, and publishing to it to anyone', async () => {
+    const socket = await realtime(`access_token=${encodeURIComponent(keyOf(acme))}`);
+    try {
+      socket.send({ subscribe: 'logs' });
+      const refused = await socket.next((f) => f.type === 'error', 'the refusal');
+      expect(refused).toMatchObject({ error_code: 'INSUFFICIENT_PERMISSIONS' });
+      expect(refused.message).toContain("'admin' role");
+      socket.send({ publish: { topic: 'logs', msg: { level: 'error', msg: 'forged' } } });
+      const system = await socket.next((f) => f.type === 'error', 'the publish refusal', 15_000, 1);
+      expect(system).toMatchObject({ error_code: 'INSUFFICIENT_PERMISSIONS' });
+      expect(system.message).toContain('system topic');
+    } finally {
+      socket.close();
     }
   });
 });

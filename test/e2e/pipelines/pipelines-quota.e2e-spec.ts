@@ -139,7 +139,9 @@ it('admits exactly the concurrent quota from a burst of 100, and exactly the dai
   });
   expect(runs.body).toHaveLength(6);
   // Which six of the burst won is a race; the providers count is the distinct providers those six used.
-  const used = new Set((runs.body as { pipeline_id: string }[]).map((r) => r.pipeline_id.split('-')[1]));
+  const used = new Set(
+    (runs.body as unknown as { pipeline_id: string }[]).map((r) => r.pipeline_id.split('-')[1]),
+  );
   expect(quota.body).toMatchObject({
     usage: { daily_pipelines: 6, concurrent_pipelines: 0, providers: used.size },
   });
