@@ -45,6 +45,11 @@ export class AuthConfig {
   @Min(0)
   AUTH_API_KEY_CACHE_MS: number = 10_000;
 
+  /** How long a process reuses a tenant's enabled access policies; changes reach every process at once over Redis; 0 turns it off. */
+  @IsInt()
+  @Min(0)
+  AUTH_POLICY_CACHE_MS: number = 10_000;
+
   /** Development only: every request acts as a platform admin. Refused when NODE_ENV=production. */
   @IsBoolean()
   @EnvBoolean()

@@ -77,7 +77,7 @@ export class ApiKeysService extends ApiKeyVerifier {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return undefined;
     const hash = hashApiKey(key);
-    const cached = this.cache.get(hash);
+    const cached = this.cache.principalOf(hash);
     if (cached) {
       if (cached.touch) void this.touch(cached.principal.api_key_id as string);
       return cached.principal;
@@ -93,7 +93,7 @@ export class ApiKeysService extends ApiKeyVerifier {
       tenant_id: row.tenant_id,
       api_key_id: row.id,
     };
-    this.cache.set(hash, principal, mark);
+    this.cache.remember(hash, principal, mark);
     return principal;
   }
 

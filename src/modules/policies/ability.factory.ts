@@ -51,7 +51,7 @@ export class EffectiveAbility {
 
   constructor(
     role: Role,
-    private readonly policies: ActivePolicy[],
+    private readonly policies: readonly ActivePolicy[],
   ) {
     this.role = createMongoAbility<AppAbility>(roleRules(role));
     const rules = policies.flatMap((p) => p.rules);
@@ -95,6 +95,6 @@ export class EffectiveAbility {
 }
 
 /** Builds a role's effective ability under the policies that name the role. */
-export function buildAbility(role: Role, policies: ActivePolicy[]): EffectiveAbility {
+export function buildAbility(role: Role, policies: readonly ActivePolicy[]): EffectiveAbility {
   return new EffectiveAbility(role, role === 'admin' ? [] : policies.filter((p) => p.roles.includes(role)));
 }

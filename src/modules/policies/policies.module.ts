@@ -5,12 +5,13 @@ import { LaunchpadPoliciesController } from './launchpad-policies.controller';
 import { PoliciesController } from './policies.controller';
 import { PoliciesRepository } from './policies.repository';
 import { PoliciesService } from './policies.service';
+import { PolicyCache } from './policy-cache';
 
 /** Access policies; services import it for `PoliciesService.assert`. */
 @Module({
   imports: [TypeOrmModule.forFeature([PolicyEntity])],
   controllers: [PoliciesController, LaunchpadPoliciesController],
-  providers: [PoliciesRepository, PoliciesService],
+  providers: [PoliciesRepository, PoliciesService, PolicyCache],
   exports: [PoliciesService],
 })
 export class PoliciesModule {}

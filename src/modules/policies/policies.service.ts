@@ -14,6 +14,7 @@ import {
   PolicyNotFoundException,
 } from './policies.exceptions';
 import { type PolicyFields, PoliciesRepository } from './policies.repository';
+import { PolicyCache } from './policy-cache';
 import { POLICY_ACTIONS, type PolicyAction, type PolicySubject, ruleProblems } from './policy-rules';
 
 const DEFAULT_ROLES: PolicyFields['roles'] = ['member', 'viewer'];
@@ -23,6 +24,7 @@ const DEFAULT_ROLES: PolicyFields['roles'] = ['member', 'viewer'];
 export class PoliciesService {
   constructor(
     private readonly repository: PoliciesRepository,
+    private readonly cache: PolicyCache,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
   ) {}
@@ -93,7 +95,7 @@ export class PoliciesService {
 
   /** The principal's effective ability: its role's defaults narrowed by its tenant's enabled policies. */
   async abilityFor(principal: Principal): Promise<EffectiveAbility> {
-    const policies = principal.tenant_id ? await this.repository.enabled(principal.tenant_id) : [];
+    const policies = principal.tenant_id ? await this.enabled(principal.tenant_id) : [];
     return buildAbility(principal.role, policies);
   }
 
@@ -110,7 +112,7 @@ export class PoliciesService {
     principal: Principal | undefined = currentPrincipal(),
   ): Promise<void> {
     if (!principal?.tenant_id || principal.role === 'admin' || principal.via === 'webhook') return;
-    const policies = (await this.repository.enabled(principal.tenant_id)).filter((p) =>
+    const policies = (await this.enabled(principal.tenant_id)).filter((p) =>
       p.roles.includes(principal.role as TenantRole),
     );
     if (policies.length === 0) return;
@@ -137,7 +139,13 @@ export class PoliciesService {
     throw new PolicyDeniedException(action, subject, policy, reason);
   }
 
+  private enabled(tenantId: string): Promise<readonly PolicyEntity[]> {
+    return this.cache.through(tenantId, () => this.repository.enabled(tenantId));
+  }
+
+  /** Audits a change and, once it commits (before the request answers), has every process forget the old set. */
   private async record(row: PolicyEntity, eventType: string): Promise<void> {
+    this.tx.afterCommit(() => this.cache.changed(row.tenant_id));
     await this.audit.record({
       tenantId: row.tenant_id,
       eventType,
