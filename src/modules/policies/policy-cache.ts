@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BroadcastCache } from '../../core/cache/broadcast-cache';
 import { AuthConfig } from '../../core/config/auth.config';
@@ -15,15 +15,16 @@ import type { PolicyEntity } from './entities/policy.entity';
  */
 @Injectable()
 export class PolicyCache extends BroadcastCache<readonly PolicyEntity[]> {
+  /** A worker reads no AuthConfig: it enforces no policies (its work has no request principal), so it caches none. */
   constructor(
-    config: AuthConfig,
+    @Optional() config: AuthConfig | undefined,
     redisConfig: RedisConfig,
     @InjectRedis() redis: Redis,
     subscriber: EventSubscriber,
   ) {
     super(
       {
-        ttlMs: config.AUTH_POLICY_CACHE_MS,
+        ttlMs: config?.AUTH_POLICY_CACHE_MS ?? 0,
         channel: `${redisConfig.QUEUE_PREFIX}:policies:changed`,
         maxEntries: 10_000,
         name: 'PolicyCache',
