@@ -1,12 +1,15 @@
 // `npm run k8s:render` writes deploy/k8s/ from the typed definitions in deploy/k8s-src/ (a wrong field is a
 // compile error there); `npm run k8s:check` (CI) renders to a temporary directory and fails when deploy/k8s/
-// differs, like openapi:check. The ConfigMap/Secret keys come from the config classes in CONFIG_CLASSES.
+// differs, like openapi:check, then builds every kustomization with `kubectl kustomize` (what `kubectl apply -k`
+// runs first) and fails unless it yields exactly the objects of the files it lists. The ConfigMap/Secret keys come
+// from the config classes in CONFIG_CLASSES.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { manifests } from '../deploy/k8s-src/manifests';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 
 const root = path.join(__dirname, '..');
 const target = path.join(root, 'deploy/k8s');
@@ -29,6 +32,44 @@ function files(dir: string, prefix = ''): string[] {
     const full = path.join(dir, name);
     return statSync(full).isDirectory() ? files(full, `${prefix}${name}/`) : [`${prefix}${name}`];
   });
+}
+
+type K8sObject = { kind?: string; metadata?: { name?: string } };
+const idOf = (object: K8sObject) => `${object.kind}/${object.metadata?.name}`;
+
+/** Problems `kubectl kustomize` finds in the rendered kustomizations; undefined when kubectl is not installed. */
+function kustomizeProblems(): string[] | undefined {
+  if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error) return undefined;
+  const rendered = new Map(manifests().map(({ file, objects }) => [file, objects as K8sObject[]]));
+  const problems: string[] = [];
+  const listed = new Set<string>();
+  for (const [file, [kustomization]] of rendered) {
+    if (!file.endsWith('kustomization.yaml')) continue;
+    const dir = path.dirname(file);
+    for (const resource of (kustomization as { resources?: string[] }).resources ?? [])
+      listed.add(path.join(dir, resource));
+    const built = spawnSync('kubectl', ['kustomize', path.join(target, dir)], { encoding: 'utf8' });
+    if (built.status !== 0) {
+      problems.push(`kubectl kustomize deploy/k8s/${dir}: ${built.stderr.trim()}`);
+      continue;
+    }
+    const got = parseAllDocuments(built.stdout)
+      .map((doc) => idOf(doc.toJS() as K8sObject))
+      .sort();
+    const resources = (kustomization as { resources?: string[] }).resources ?? [];
+    const want = resources
+      .flatMap((resource) => rendered.get(path.join(dir, resource)) ?? [])
+      .map(idOf)
+      .sort();
+    if (got.join() !== want.join())
+      problems.push(
+        `deploy/k8s/${dir}: kustomize built [${got.join(', ')}], the files list [${want.join(', ')}]`,
+      );
+  }
+  for (const file of rendered.keys())
+    if (!file.endsWith('kustomization.yaml') && !listed.has(file))
+      problems.push(`deploy/k8s/${file} is in no kustomization: kubectl apply -k would never apply it`);
+  return problems;
 }
 
 async function main(): Promise<void> {
@@ -56,6 +97,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     console.log(`k8s: deploy/k8s/ matches deploy/k8s-src/ (${expected.length} files)`);
+    const problems = kustomizeProblems();
+    if (!problems) console.log('k8s: kubectl not installed, kustomizations not built');
+    else if (problems.length > 0) {
+      console.error(`k8s: ${problems.join('\n')}`);
+      process.exit(1);
+    } else
+      console.log("k8s: every kustomization builds with kubectl kustomize, to exactly its files' objects");
   } finally {
     rmSync(fresh, { recursive: true, force: true });
   }
