@@ -2,16 +2,21 @@
  * `npm run bench:engine`: a 3-step no-op workflow (trigger -> transform -> transform) kept at 1, 50 and 200
  * runs in flight, on a worker running as its own process, alternated with a raw BullMQ + pg baseline that
  * does the same transactions per step (claim the step; then record completion, append events, update the
- * run and queue the next step) in the same run. Prints runs/s, end-to-end and step-to-step p50/p99 for both,
- * the throughput ratio, and the engine worker's peak RSS. Numbers, not a test.
+ * run and queue the next step) and with Restate (restate-server from npm, fsync on, running a 3-`ctx.run`
+ * service of bench/restate/service.mjs; installed apart from the product with `npm --prefix bench/restate ci`,
+ * skipped when it is not) in the same run. Prints runs/s, end-to-end and step-to-step p50/p99, the throughput
+ * ratios, and the engine worker's peak RSS. Numbers, not a test.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
+import { findFreePort } from '../src/core/net/free-port';
 import { EngineService } from '../src/modules/engine/engine.service';
 import { pgTransaction } from './pg-transaction';
 import { WorkflowsService } from '../src/modules/workflows/workflows.service';
@@ -55,6 +60,94 @@ async function closedLoop(
   return total / ((performance.now() - began) / 1000);
 }
 
+const RESTATE_DIR = path.join(__dirname, 'restate');
+const RESTATE_BIN = path.join(
+  RESTATE_DIR,
+  'node_modules/@restatedev/restate-server-linux-x64/bin/restate-server',
+);
+
+interface Restate {
+  /** One run of the service's handler, through Restate's HTTP ingress, answered once its last step is journaled. */
+  invoke(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Restate server and the bench's service, registered with it; undefined when bench/restate is not installed. */
+async function startRestate(): Promise<Restate | undefined> {
+  if (!existsSync(RESTATE_BIN)) return undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'conflux-bench-restate-'));
+  const [fabric, ingress, admin, service] = [
+    await findFreePort(25_100),
+    await findFreePort(28_100),
+    await findFreePort(29_100),
+    await findFreePort(29_300),
+  ];
+  const children: ChildProcess[] = [
+    spawn(process.execPath, [path.join(RESTATE_DIR, 'service.mjs')], {
+      env: { ...process.env, PORT: String(service), RESTATE_LOGGING: 'WARN' },
+      stdio: 'ignore',
+    }),
+    spawn(RESTATE_BIN, ['--no-logo'], {
+      env: {
+        ...process.env,
+        RESTATE_BASE_DIR: dir,
+        RESTATE_BIND_IP: '127.0.0.1',
+        RESTATE_BIND_PORT: String(fabric),
+        RESTATE_INGRESS__BIND_PORT: String(ingress),
+        RESTATE_ADMIN__BIND_PORT: String(admin),
+        RESTATE_LISTEN_MODE: 'tcp',
+        RESTATE_LOG_FILTER: 'warn',
+        RESTATE_DISABLE_TELEMETRY: 'true',
+      },
+      stdio: 'ignore',
+    }),
+  ];
+  const stop = async () => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const registered = await fetch(`http://127.0.0.1:${admin}/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uri: `http://127.0.0.1:${service}` }),
+    }).catch(() => undefined);
+    if (registered?.ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `Restate did not take the deployment: ${registered?.status} ${await registered?.text()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const invoke = async (i: number) => {
+    const res = await fetch(`http://127.0.0.1:${ingress}/Bench/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ i }),
+    });
+    if (Number(await res.text()) !== i + 1) throw new Error(`Restate answered ${res.status}`);
+  };
+  // The ingress answers 404 until the deployment's services reach it.
+  for (;;) {
+    if (
+      await invoke(0).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('Restate never ran the service');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { invoke, stop };
+}
+
 async function main(): Promise<void> {
   const stopBackends = await prepareTestBackends();
   const backends = await createTestBackends({
@@ -70,6 +163,7 @@ async function main(): Promise<void> {
   );
   const sub = new Redis(testRedisUrl());
   const pool = new Pool({ connectionString: backends.databaseUrl, max: 20 });
+  const restate = await startRestate();
   try {
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');
     const workflowId = await publish(
@@ -266,15 +360,32 @@ async function main(): Promise<void> {
       return { runsPerSecond: rps, endToEnd: e2e, stepToStep: [...baseGaps] };
     };
 
-    // Warm both paths, then alternate engine and baseline at each level.
+    // Restate: the same closed loop over its HTTP ingress (a call answers once the handler's last step is journaled).
+    const restateRound = async (inFlight: number, total: number): Promise<Sample | undefined> => {
+      if (!restate) return undefined;
+      const e2e: number[] = [];
+      const rps = await closedLoop(inFlight, total, async () => {
+        const began = performance.now();
+        const finished = restate.invoke(serial++).then(() => {
+          e2e.push(performance.now() - began);
+        });
+        return { finished };
+      });
+      return { runsPerSecond: rps, endToEnd: e2e, stepToStep: [] };
+    };
+
+    // Warm every path, then alternate engine, baseline and Restate at each level.
     await engineRound(10, 50);
     await baselineRound(10, 50);
+    await restateRound(10, 50);
     const rows: string[] = [];
+    const restateRows: string[] = [];
+    const f = (x: number) => x.toFixed(1).padStart(7);
     for (const inFlight of LEVELS) {
       const total = Math.max(100, inFlight * 4);
       const base = await baselineRound(inFlight, total);
       const eng = await engineRound(inFlight, total);
-      const f = (x: number) => x.toFixed(1).padStart(7);
+      const rst = await restateRound(inFlight, total);
       rows.push(
         [
           String(inFlight).padStart(9),
@@ -291,6 +402,17 @@ async function main(): Promise<void> {
           f(pct(base.stepToStep, 99)),
         ].join(' '),
       );
+      if (rst)
+        restateRows.push(
+          [
+            String(inFlight).padStart(9),
+            f(eng.runsPerSecond),
+            f(rst.runsPerSecond),
+            (eng.runsPerSecond / rst.runsPerSecond).toFixed(2).padStart(6),
+            f(pct(rst.endToEnd, 50)),
+            f(pct(rst.endToEnd, 99)),
+          ].join(' '),
+        );
     }
     const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
     const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -301,11 +423,17 @@ async function main(): Promise<void> {
       'in-flight  eng r/s  base r/s ratio  e2e p50 e2e p99  base50  base99 s2s p50 s2s p99  bs2s50  bs2s99',
     );
     for (const row of rows) console.log(row);
+    if (restate) {
+      console.log('\nagainst Restate (restate-server, fsync on, 3 ctx.run steps; e2e = the ingress call)\n');
+      console.log('in-flight  eng r/s  rst r/s eng/rst  rst p50 rst p99');
+      for (const row of restateRows) console.log(row);
+    } else console.log('\nRestate not installed (npm --prefix bench/restate ci): no comparison with it');
     console.log(`\nengine worker peak RSS: ${peakRss.toFixed(0)} MB`);
     await baselineWorker.close();
     await queue.close();
     connection.disconnect();
   } finally {
+    await restate?.stop();
     sub.disconnect();
     await pool.end();
     await worker.stop();
