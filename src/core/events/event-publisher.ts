@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisConfig } from '../config/redis.config';
-import { InjectRedis } from '../queue/redis.provider';
+import { InjectRedis, scriptCommand } from '../queue/redis.provider';
 
 /** A committed state change of a resource (a run's step completed, an audit event appended). */
 export interface DomainEvent {
@@ -30,14 +30,21 @@ export interface PublishedMessage {
  * resource (`<prefix>:events:<topic>:<id>`) and one per tenant topic (`<prefix>:tenant:<tenant>:<topic>`).
  * Published after commit and never relied on alone: the database's event log is the record.
  */
+/** Channel, message, channel, message, ...: every PUBLISH of a batch in one command. */
+const PUBLISH_ALL = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end`;
+
 @Injectable()
 export class EventPublisher {
   private readonly logger = new Logger('EventPublisher');
+  /** One script call per batch rather than a pipeline (ioredis copies every script of the connection into each). */
+  private readonly publishAll: (...args: Array<string | number>) => Promise<unknown>;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
     private readonly config: RedisConfig,
-  ) {}
+  ) {
+    this.publishAll = scriptCommand(redis, 'confluxPublishAll', PUBLISH_ALL, 0);
+  }
 
   resourceChannel(topic: string, id: string): string {
     return `${this.config.QUEUE_PREFIX}:events:${topic}:${id}`;
@@ -60,14 +67,19 @@ export class EventPublisher {
 
   async publish(events: DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const pipeline = this.redis.pipeline();
     const publishedAt = Date.now();
-    for (const event of events) {
+    const args = events.flatMap((event) => {
       const message = JSON.stringify({ ...event, published_at: publishedAt } satisfies PublishedEvent);
-      pipeline.publish(this.resourceChannel(event.topic, event.resource_id), message);
-      pipeline.publish(this.tenantChannel(event.tenant_id, event.topic), message);
-    }
-    await pipeline.exec().catch((error: Error) => this.logger.warn(`events not published: ${error.message}`));
+      return [
+        this.resourceChannel(event.topic, event.resource_id),
+        message,
+        this.tenantChannel(event.tenant_id, event.topic),
+        message,
+      ];
+    });
+    await this.publishAll(...args).catch((error: Error) =>
+      this.logger.warn(`events not published: ${error.message}`),
+    );
   }
 
   /** A message on a tenant topic of the tenant's own (not a domain event): relayed as it is. */

@@ -49,6 +49,24 @@ export function createRedisClient(url: string): Redis {
   }) as unknown as Redis;
 }
 
+/**
+ * A Lua script as a command of `redis` (ioredis `defineCommand`): sent as EVALSHA, so each call carries the
+ * script's hash instead of its text, and again as EVAL only when Redis does not have it (after a restart or a
+ * SCRIPT FLUSH). `keys` is how many leading arguments are keys (they route the call in a Cluster).
+ */
+export function scriptCommand(
+  redis: Redis,
+  name: string,
+  lua: string,
+  keys: number,
+): (...args: Array<string | number>) => Promise<unknown> {
+  redis.defineCommand(name, { numberOfKeys: keys, lua });
+  const command = (redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>)[
+    name
+  ];
+  return (...args) => command.apply(redis, args);
+}
+
 /** One shared command connection per process (BullMQ duplicates it for its blocking reads). */
 export const redisProvider = {
   provide: REDIS,

@@ -4,7 +4,7 @@ import { ObservabilityConfig } from '../../core/config/observability.config';
 import { RedisConfig } from '../../core/config/redis.config';
 import type { PublishedMessage } from '../../core/events/event-publisher';
 import type { LogStoreSink } from '../../core/logging/log-store-sink';
-import { InjectRedis } from '../../core/queue/redis.provider';
+import { InjectRedis, scriptCommand } from '../../core/queue/redis.provider';
 import type { LogEntry, LogLevel } from './dto/logs-query.dto';
 import { LOG_LEVELS } from './dto/logs-query.dto';
 
@@ -19,6 +19,8 @@ export interface LogFilter {
 }
 
 const SCAN_BATCH = 500;
+/** A batch of lines in one command: `KEYS[1]` the stream, `ARGV[1]` its cap, then one line per argument. */
+const APPEND = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i]) end`;
 /** How long one tail read blocks before it looks again whether anyone still listens. */
 const TAIL_BLOCK_MS = 2_000;
 
@@ -39,11 +41,15 @@ export class LogStore implements OnApplicationShutdown {
   private tailReader?: Redis;
   private readonly logger = new Logger('LogStore');
 
+  private readonly append: (...args: Array<string | number>) => Promise<unknown>;
+
   constructor(
     private readonly config: ObservabilityConfig,
     private readonly redisConfig: RedisConfig,
     @InjectRedis() private readonly redis: Redis,
-  ) {}
+  ) {
+    this.append = scriptCommand(redis, 'confluxLogAppend', APPEND, 1);
+  }
 
   private get key(): string {
     return `${this.redisConfig.QUEUE_PREFIX}:obs:logs`;
@@ -54,10 +60,9 @@ export class LogStore implements OnApplicationShutdown {
     this.sink = sink;
     sink.attach(async (lines) => {
       if (this.redis.status !== 'ready') return;
-      const pipeline = this.redis.pipeline();
-      for (const line of lines)
-        pipeline.xadd(this.key, 'MAXLEN', '~', this.config.LOG_STORE_MAX_ENTRIES, '*', 'e', line);
-      await pipeline.exec();
+      // One script call per batch rather than a pipeline: ioredis builds each pipeline by copying every script
+      // defined on the connection (BullMQ's dozens), which cost more CPU than the request it logged.
+      await this.append(this.key, this.config.LOG_STORE_MAX_ENTRIES, ...lines);
     });
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisConfig } from '../../config/redis.config';
-import { InjectRedis } from '../../queue/redis.provider';
+import { InjectRedis, scriptCommand } from '../../queue/redis.provider';
 import { ServiceUnavailableAppException } from '../app.exception';
 
 /** How long a request waits for Redis to count it before answering 503 rather than hanging. */
@@ -65,10 +65,14 @@ return result
 
 @Injectable()
 export class RateLimiter {
+  private readonly script: (...args: Array<string | number>) => Promise<unknown>;
+
   constructor(
     @InjectRedis() private readonly redis: Redis,
     private readonly config: RedisConfig,
-  ) {}
+  ) {
+    this.script = scriptCommand(redis, 'confluxRateLimit', SCRIPT, 1);
+  }
 
   /**
    * A lost Redis fails at once (ioredis would queue the command until it reconnects, holding the request), a
@@ -95,7 +99,7 @@ export class RateLimiter {
     ]);
     const reply = (await this.withDeadline(() =>
       // The one key names the slot (Redis Cluster routes the script by it; the keys it builds share its hash tag).
-      this.redis.eval(SCRIPT, 1, `${this.config.QUEUE_PREFIX}:rl`, policies.length, ...args),
+      this.script(`${this.config.QUEUE_PREFIX}:rl`, policies.length, ...args),
     )) as Array<number | string>;
     if (reply[0] === 0) {
       const index = Number(reply[1]);
