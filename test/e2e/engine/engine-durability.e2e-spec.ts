@@ -108,6 +108,47 @@ describe('engine: durability', () => {
     expect(sample.every((s) => s.status === 'completed')).toBe(true);
   });
 
+  it('drains a worker sent SIGTERM under load: its steps in flight finish on it, none runs twice', async () => {
+    const steps = ['h1', 'h2', 'h3', 'h4', 'h5'];
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          ...steps.map((s) => ({
+            id: s,
+            type: 'http.request',
+            config: { method: 'POST', url: `${server.url}/slow/60/term` },
+          })),
+        ],
+        ['start->h1', 'h1->h2', 'h2->h3', 'h3->h4', 'h4->h5'],
+      ),
+    );
+    const calls = () => server.requests.filter((r) => r.path === '/slow/60/term');
+    const first = await spawnWorker({ ...backends.env, WORKER_SHUTDOWN_GRACE_MS: '15000' });
+    workers.push(first);
+    const runIds = await startMany(id, 50);
+    await waitFor(() => calls().length >= 60, 'the runs to be well under way', 30_000);
+    // A clean exit (0) means it finished what it held within the grace period instead of being cut off.
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(calls().length).toBeLessThan(250);
+
+    workers.push(await spawnWorker(backends.env));
+    await waitAllCompleted(runIds, 90_000);
+
+    // Every step called its endpoint exactly once: nothing the draining worker held was handed out again.
+    const keys = calls().map((r) => r.idempotencyKey);
+    expect(keys).toHaveLength(250);
+    expect(new Set(keys).size).toBe(250);
+    const completions = await db.query<{ n: number; distinct_steps: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT (run_id, step_id))::int AS distinct_steps
+         FROM run_events WHERE event_type = 'step.completed' AND run_id = ANY($1)`,
+      [runIds],
+    );
+    expect(completions.rows[0]).toEqual({ n: 300, distinct_steps: 300 });
+  });
+
   it('completes every run when Redis loses all of its keys mid-flight (the reconciler re-delivers)', async () => {
     const id = await publish(
       api.url,
