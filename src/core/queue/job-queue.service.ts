@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { type JobsOptions, type JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisConfig } from '../config/redis.config';
@@ -18,6 +18,7 @@ const KEEP: JobsOptions = { removeOnComplete: { age: 3600, count: 1000 }, remove
 /** The producer: enqueues typed jobs on the queue the catalog names. Used by API and worker alike. */
 @Injectable()
 export class JobQueue implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('JobQueue');
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
@@ -69,6 +70,8 @@ export class JobQueue implements BeforeApplicationShutdown {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.redis, prefix: this.config.QUEUE_PREFIX });
+      // Without a listener BullMQ reports a lost connection (Redis or every Sentinel down) as an unhandled error.
+      queue.on('error', (error) => this.logger.warn(`queue ${name}: ${error.message}`));
       this.queues.set(name, queue);
     }
     return queue;

@@ -41,6 +41,9 @@ export function createRedisClient(url: string): Redis {
       ...credentials,
       sentinels: nodesOf(authority, 26379),
       name: decodeURIComponent(path || 'mymaster'),
+      // Listens for the Sentinels' +switch-master and reconnects to the new master at once, rather than only when
+      // the old one drops the connection.
+      failoverDetector: true,
     });
   }
   return new Cluster(nodesOf(authority, 6379), {

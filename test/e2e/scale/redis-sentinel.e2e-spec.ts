@@ -14,6 +14,7 @@ import {
   startTestApi,
   type TestBackends,
   waitFor,
+  withTimeout,
 } from '../../support/harness';
 import { isTerminalEvent, watchRun } from '../../support/ws';
 
@@ -97,18 +98,31 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
+  // Bounded, so a client still chasing a master cannot hold the Redis servers (and the suite) up.
+  const settle = (what: string, closing: Promise<unknown> | undefined) =>
+    closing && withTimeout(closing, 30_000, what).catch((error: Error) => console.warn(error.message));
+  await settle('the worker to stop', worker?.stop());
+  await settle('the API to close', api?.close());
   await backends?.cleanup();
   for (const server of servers) server.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 async function completes(n: number): Promise<string> {
-  const started = await startRun(api.url, acme, workflowId, { n });
-  expect(started.status).toBe(201);
+  // While the clients move to the new master a start may answer 503 QUEUE_UNAVAILABLE (never anything else);
+  // a client retries it, as this does.
+  const started = await waitFor(
+    async () => {
+      const res = await startRun(api.url, acme, workflowId, { n });
+      if (res.status !== 201) expect(res.status).toBe(503);
+      return res.status === 201 ? res : undefined;
+    },
+    'a run start to be taken',
+    60_000,
+    250,
+  );
   const runId = started.body.id as string;
-  const run = await waitForStatus(api.url, acme, runId, ['completed', 'failed'], 30_000);
+  const run = await waitForStatus(api.url, acme, runId, ['completed', 'failed'], 60_000);
   expect(run.status).toBe('completed');
   expect(run.context.steps.double.output).toBe(n * 2);
   return runId;
@@ -149,5 +163,5 @@ describe('Redis Sentinel', () => {
       30_000,
     );
     for (const n of [2, 3, 4]) await completes(n);
-  }, 90_000);
+  }, 150_000);
 });
