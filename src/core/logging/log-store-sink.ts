@@ -5,6 +5,8 @@ export type StoredLinesWriter = (lines: string[]) => Promise<void>;
 
 /** Lines held while no writer is attached (boot) or while one write is in flight; beyond it the oldest go. */
 const MAX_PENDING = 5000;
+/** Lines are gathered for this long before a write, so a busy process makes a few writes a second, not one a request. */
+const FLUSH_EVERY_MS = 50;
 const KEPT_LEVELS = new Set(['warn', 'error', 'fatal']);
 /** A longer line is stored as its fixed fields only (`truncated: true`): the store is capped in lines, not bytes. */
 export const MAX_STORED_LINE = 16 * 1024;
@@ -54,10 +56,10 @@ export class LogStoreSink {
   private schedule(): void {
     if (this.scheduled || !this.writer) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       void this.flush();
-    });
+    }, FLUSH_EVERY_MS).unref();
   }
 
   private async flush(): Promise<void> {
