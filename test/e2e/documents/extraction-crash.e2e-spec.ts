@@ -1,58 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Client } from 'pg';
-import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import {
-  createTestBackends,
-  relaxRateLimits,
-  type RunningApi,
-  spawnWorker,
-  startTestApi,
-  type TestBackends,
-  waitFor,
-  type WorkerProcess,
-} from '../../support/harness';
+import { expect, it } from '@jest/globals';
+import { call } from '../../support/auth';
+import { crashSuite } from '../../support/crash-suite';
+import { spawnWorker, waitFor } from '../../support/harness';
 import { type Body, upload, waitJob } from './documents-support';
 
 // A worker killed with SIGKILL in the middle of a COPY: the job is delivered again, runs once more from the start,
 // and the table holds exactly the file's rows (the first attempt's transaction died with its connection).
 
-let backends: TestBackends;
-let api: RunningApi;
-let storageDir: string;
-let db: Client;
-let acme: OnboardedTenant;
-const workers: WorkerProcess[] = [];
+const suite = crashSuite({
+  name: 'documents',
+  tenantId: 'acme',
+  queues: 'documents',
+  env: { UPLOAD_LIMIT: '100mb' },
+});
 
 const ROWS = 400_000;
 
-beforeAll(async () => {
-  storageDir = await mkdtemp(path.join(os.tmpdir(), 'conflux-documents-crash-'));
-  backends = await createTestBackends({
-    STORAGE_DIR: storageDir,
-    UPLOAD_LIMIT: '100mb',
-    // A dead worker's job is handed on within about this long.
-    WORKER_LOCK_MS: '2000',
-    WORKER_QUEUES: 'documents',
-  });
-  await relaxRateLimits(backends);
-  api = await startTestApi(backends.env);
-  acme = await onboardTenant(api.url, await loginAdmin(api.url), 'acme');
-  db = new Client({ connectionString: backends.databaseUrl });
-  await db.connect();
-}, 60_000);
-
-afterAll(async () => {
-  for (const worker of workers) await worker.stop('SIGKILL');
-  await db?.end();
-  await api?.close();
-  await backends?.cleanup();
-  await rm(storageDir, { recursive: true, force: true });
-});
-
 it('re-runs a job whose worker was killed mid-COPY, once, loading every row exactly once', async () => {
+  const { api, backends, db, tenant: acme, workers } = suite;
   const lines = ['id,name,amount,day'];
   for (let i = 1; i <= ROWS; i += 1)
     lines.push(

@@ -1,59 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { stringify } from 'csv-stringify/sync';
-import { Client } from 'pg';
 import { AWS_CUR } from '../../../src/modules/pipelines/providers/aws';
-import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import {
-  createTestBackends,
-  relaxRateLimits,
-  type RunningApi,
-  spawnWorker,
-  startTestApi,
-  type TestBackends,
-  waitFor,
-  type WorkerProcess,
-} from '../../support/harness';
+import { call, loginAdmin } from '../../support/auth';
+import { crashSuite } from '../../support/crash-suite';
+import { spawnWorker, waitFor } from '../../support/harness';
 import { upload } from '../documents/documents-support';
 import { query, runPipeline, waitPipeline } from './pipelines-support';
 
 // A worker killed with SIGKILL while `pipeline.load` is writing: the step's job is delivered again, the load
 // runs once more, and the FOCUS table holds every row of the export exactly once.
 
-let backends: TestBackends;
-let storageDir: string;
-let api: RunningApi;
-let db: Client;
-let acme: OnboardedTenant;
-const workers: WorkerProcess[] = [];
+const suite = crashSuite({ name: 'pipelines', tenantId: 'crashfin', queues: 'engine' });
 
 const ROWS = 20_000;
 
-beforeAll(async () => {
-  storageDir = await mkdtemp(path.join(os.tmpdir(), 'conflux-pipelines-crash-'));
-  backends = await createTestBackends({
-    STORAGE_DIR: storageDir,
-    WORKER_LOCK_MS: '2000',
-    WORKER_QUEUES: 'engine',
-  });
-  await relaxRateLimits(backends);
-  api = await startTestApi(backends.env);
-  acme = await onboardTenant(api.url, await loginAdmin(api.url), 'crashfin');
-  db = new Client({ connectionString: backends.databaseUrl });
-  await db.connect();
-}, 60_000);
-
-afterAll(async () => {
-  for (const worker of workers) await worker.stop('SIGKILL');
-  await db?.end();
-  await api?.close();
-  await backends?.cleanup();
-  await rm(storageDir, { recursive: true, force: true });
-});
-
 it('completes a run whose worker was killed during the load, with no duplicate rows', async () => {
+  const { api, backends, db, tenant: acme, workers } = suite;
   // 1,000 rows per INSERT: the load is a run of statements in one transaction, and the kill lands inside it.
   const config = await call(api.url, 'PATCH', '/api/v1/config', {
     credentials: await loginAdmin(api.url),
