@@ -29,6 +29,14 @@ export class DatabaseConfig {
   @Min(1)
   DATABASE_POOL_SIZE: number = 10;
 
+  /**
+   * How long a query waits for a pooled database connection (all busy, or the server refusing new ones) before it
+   * fails: an API request then answers 503 DB_UNAVAILABLE instead of queueing without bound.
+   */
+  @IsInt()
+  @Min(100)
+  DATABASE_ACQUIRE_TIMEOUT_MS: number = 5000;
+
   /** Where session state may live: DATABASE_DIRECT_URL, or DATABASE_URL when there is no pooler in between. */
   get directUrl(): string {
     return this.DATABASE_DIRECT_URL ?? this.DATABASE_URL;

@@ -10,6 +10,10 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,
-    extra: { max: config.DATABASE_POOL_SIZE, application_name: 'conflux' },
+    extra: {
+      max: config.DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+      application_name: 'conflux',
+    },
   };
 }

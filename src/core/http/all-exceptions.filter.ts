@@ -59,6 +59,7 @@ const CONNECTION_ERRORS = new Set([
   'ENOTFOUND',
   '57P01',
   '57P03',
+  '53300', // too many connections (the server's, a role's or a database's limit)
   '08000',
   '08003',
   '08006',
