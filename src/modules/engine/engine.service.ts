@@ -39,6 +39,8 @@ type InlineResult = { id: string; output: unknown } | { id: string; error: Error
 /** Inline (pure) steps one transaction may run, and for how long, before the rest go out as jobs. */
 const INLINE_MAX_STEPS = 32;
 const INLINE_MAX_MS = 100;
+/** Held runs one admission pass looks at when the tenant has no limit (the reconciler's next pass takes more). */
+const ADMIT_PAGE = 500;
 
 /** How long a cancel signal also stops the steps of its run that start after it arrived. */
 const ABORT_MEMORY_MS = 10_000;
@@ -160,6 +162,9 @@ export class EngineService {
         const existing = await this.runs.findRunByKey(params.tenantId, params.idempotencyKey);
         if (existing) return { run: existing, created: false };
       }
+      // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
+      const limit = params.parent ? null : await this.runs.lockRunSlots(params.tenantId);
+      const held = limit !== null && (await this.runs.openRootRuns(params.tenantId, [])) >= limit;
       const run = await this.runs.insertRun({
         tenant_id: params.tenantId,
         workflow_id: params.workflow.id,
@@ -172,6 +177,7 @@ export class EngineService {
         parent_run_id: params.parent?.runId ?? null,
         parent_step_id: params.parent?.stepId ?? null,
         request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
+        held,
       });
       if (!run) {
         // A concurrent start with the same key committed first.
@@ -186,9 +192,10 @@ export class EngineService {
       this.event(effects, unit, 'run.created', null, {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
+        ...(held ? { held: true, concurrent_runs: limit } : {}),
       });
       effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
-      await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      if (!held) await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
       run.context = unit.context();
       return { run, created: true };
     });
@@ -794,6 +801,43 @@ export class EngineService {
         await this.finishRun(effects, child, 'cancelled', null);
     }
     if (run.parent_run_id && status !== 'cancelled') effects.parents.push(run.id);
+    else if (!run.parent_run_id) {
+      const limit = await this.runs.lockRunSlots(run.tenant_id);
+      if (limit !== null) await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
+    }
+  }
+
+  /** Admits the tenant's held runs while slots are free (the reconciler's pass: a raised or lifted limit). */
+  async admitHeld(tenantId: string): Promise<number> {
+    return this.transact(async (effects) =>
+      this.admitInUnit(effects, tenantId, await this.runs.lockRunSlots(tenantId), []),
+    );
+  }
+
+  /**
+   * Under the tenant's run-slot lock: its oldest held runs, as many as `limit` leaves room for (all when null),
+   * start. `ending` are runs this transaction ends: still open in the database until it commits.
+   */
+  private async admitInUnit(
+    effects: Effects,
+    tenantId: string,
+    limit: number | null,
+    ending: string[],
+  ): Promise<number> {
+    const held = await this.runs.lockHeldRuns(tenantId, limit ?? ADMIT_PAGE, ending);
+    if (held.length === 0) return 0;
+    const free = limit === null ? held.length : limit - (await this.runs.openRootRuns(tenantId, ending));
+    let admitted = 0;
+    for (const runId of held.slice(0, Math.max(0, free))) {
+      const unit = await this.lock(effects, runId);
+      if (!unit || unit.run.status !== 'pending' || !unit.run.held) continue;
+      unit.set({ held: false });
+      this.event(effects, unit, 'run.admitted', null, {});
+      const graph = await this.graphOfRun(unit.run);
+      await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      admitted += 1;
+    }
+    return admitted;
   }
 
   /** The run locked for this unit of work (once per transaction), with its steps. */

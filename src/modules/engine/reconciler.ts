@@ -63,7 +63,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  async reconcile(): Promise<{ requeued: number; parents: number }> {
+  async reconcile(): Promise<{ requeued: number; parents: number; admitted: number }> {
     let requeued = 0;
     let parents = 0;
     let after: { updated_at: Date; id: string } | undefined;
@@ -78,9 +78,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       const last = page[page.length - 1];
       after = { updated_at: last.updated_at, id: last.id };
     }
-    if (requeued + parents > 0)
-      this.logger.log(`re-delivered ${requeued} step job(s), ${parents} sub-workflow result(s) or start(s)`);
-    return { requeued, parents };
+    let admitted = 0;
+    for (const tenantId of await this.runs.tenantsWithHeldRuns())
+      admitted += await this.engine.admitHeld(tenantId);
+    if (requeued + parents + admitted > 0)
+      this.logger.log(
+        `re-delivered ${requeued} step job(s), ${parents} sub-workflow result(s) or start(s); admitted ${admitted} held run(s)`,
+      );
+    return { requeued, parents, admitted };
   }
 
   /** Re-adds the step's job (due at its `not_before`) unless BullMQ still holds a live one. */

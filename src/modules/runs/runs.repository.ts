@@ -55,7 +55,9 @@ export interface NewRunEvent {
   timestamp: Date;
 }
 
-export type RunChanges = Partial<Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at'>>;
+export type RunChanges = Partial<
+  Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at' | 'held'>
+>;
 
 /** A row read as `to_jsonb(...)` has its timestamps as strings: make them Dates again. */
 function withDates<T extends object>(row: T, keys: string[]): T {
@@ -93,8 +95,8 @@ export class RunsRepository {
     >,
   ): Promise<RunEntity | undefined> {
     const rows = await this.tx.manager().query<RunEntity[]>(
-      `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id, held)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
@@ -109,6 +111,7 @@ export class RunsRepository {
         run.parent_run_id,
         run.parent_step_id,
         run.request_id,
+        run.held,
       ],
     );
     return rows[0] ? this.runs.create(rows[0]) : undefined;
@@ -154,6 +157,50 @@ export class RunsRepository {
     // never finish.
     const steps = await this.tx.rows<StepRunEntity>('SELECT * FROM step_runs WHERE run_id = $1', [id]);
     return { run: toRun(row.run), steps: steps.map(toStep) };
+  }
+
+  /**
+   * The tenant's `concurrent_runs` (null: no limit) and, when it has one, the tenant's run-slot lock until the
+   * transaction ends: starts and run ends of one tenant that count slots take turns, so none over-admits.
+   */
+  async lockRunSlots(tenantId: string): Promise<number | null> {
+    const [row] = await this.tx.rows<{ limit: number | null }>(
+      `SELECT p.concurrent_runs AS "limit",
+              CASE WHEN p.concurrent_runs IS NOT NULL
+                   THEN pg_advisory_xact_lock(hashtextextended('conflux:run-slots:' || t.id, 0))::text END AS locked
+         FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $1`,
+      [tenantId],
+    );
+    return row?.limit ?? null;
+  }
+
+  /** The tenant's open top-level runs that hold a slot, leaving out `excluding` (runs this transaction ends). */
+  async openRootRuns(tenantId: string, excluding: string[]): Promise<number> {
+    const [row] = await this.tx.rows<{ n: number }>(
+      `SELECT count(*)::int AS n FROM runs
+        WHERE tenant_id = $1 AND status IN ('pending', 'running', 'paused') AND parent_run_id IS NULL AND NOT held
+          AND id <> ALL($2::uuid[])`,
+      [tenantId, excluding],
+    );
+    return row.n;
+  }
+
+  /** The tenant's oldest held runs, at most `limit`, locked (ones another transaction holds are skipped). */
+  async lockHeldRuns(tenantId: string, limit: number, excluding: string[]): Promise<string[]> {
+    const rows = await this.tx.rows<{ id: string }>(
+      `SELECT id FROM runs WHERE tenant_id = $1 AND held AND status = 'pending' AND id <> ALL($3::uuid[])
+        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [tenantId, limit, excluding],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Tenants with held runs, for the reconciler (a raised limit, or slots a crash left unclaimed). */
+  async tenantsWithHeldRuns(): Promise<string[]> {
+    const rows = await this.tx.rows<{ tenant_id: string }>(
+      `SELECT DISTINCT tenant_id FROM runs WHERE held AND status = 'pending'`,
+    );
+    return rows.map((r) => r.tenant_id);
   }
 
   /**

@@ -13,6 +13,7 @@ import { Documents1764700000000 } from './1764700000000-documents';
 import { Packages1764710000000 } from './1764710000000-packages';
 import { Access1764720000000 } from './1764720000000-access';
 import { Pipelines1764810000000 } from './1764810000000-pipelines';
+import { RunConcurrency1764900000000 } from './1764900000000-run-concurrency';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -33,4 +34,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Packages1764710000000,
   Access1764720000000,
   Pipelines1764810000000,
+  RunConcurrency1764900000000,
 ];

@@ -51,6 +51,10 @@ export class RunEntity {
   @Column({ type: 'text', nullable: true })
   request_id: string | null;
 
+  /** Started past the plan's `concurrent_runs`: pending, with no steps, until a slot frees and admits it. */
+  @Column({ type: 'boolean', default: false })
+  held: boolean;
+
   /** The last event seq handed out; bumped under the run's row lock, so seqs are gap-free. */
   @Column({ type: 'integer', default: 0 })
   next_seq: number;

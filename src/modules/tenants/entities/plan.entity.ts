@@ -30,4 +30,8 @@ export class PlanEntity {
   /** The shortest interval between two ticks of one of the tenant's cron schedules. */
   @Column({ type: 'integer' })
   min_schedule_interval_seconds: number;
+
+  /** The tenant's open top-level runs at most (more are held pending until one ends); null: no limit. */
+  @Column({ type: 'integer', nullable: true })
+  concurrent_runs: number | null;
 }

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from 'pg';
+import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
+import {
+  eventsOf,
+  expectGapFree,
+  graph,
+  publish,
+  runOf,
+  startRun,
+  waitForStatus,
+} from '../../support/engine';
+import {
+  createTestBackends,
+  relaxRateLimits,
+  type RunningApi,
+  startInProcessWorker,
+  startTestApi,
+  type TestBackends,
+  waitFor,
+} from '../../support/harness';
+
+// acme is on STARTER, given 3 concurrent runs here; beta is on SCALE, left without a limit.
+let backends: TestBackends;
+let api: RunningApi;
+let worker: { stop(): Promise<void> };
+let db: Client;
+let acme: OnboardedTenant;
+let beta: OnboardedTenant;
+const approvals = new Map<OnboardedTenant, string>();
+
+beforeAll(async () => {
+  backends = await createTestBackends({ ENGINE_RECONCILE_EVERY_MS: '500' });
+  await relaxRateLimits(backends);
+  db = new Client({ connectionString: backends.databaseUrl });
+  await db.connect();
+  await db.query(`UPDATE plans SET concurrent_runs = 3 WHERE code = 'STARTER'`);
+  api = await startTestApi(backends.env);
+  worker = await startInProcessWorker(backends.env);
+  const admin = await loginAdmin(api.url);
+  acme = await onboardTenant(api.url, admin, 'acme', 'STARTER');
+  beta = await onboardTenant(api.url, admin, 'beta', 'SCALE');
+  // Each run stays open at its approval until resumed: it holds its slot as long as the test wants.
+  const definition = graph(
+    [
+      { id: 'start', type: 'trigger.manual' },
+      { id: 'ok', type: 'approval' },
+    ],
+    ['start->ok'],
+  );
+  for (const tenant of [acme, beta]) approvals.set(tenant, await publish(api.url, tenant, definition));
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.close();
+  await db?.end();
+  await backends?.cleanup();
+});
+
+const startMany = async (tenant: OnboardedTenant, n: number) =>
+  (await Promise.all(Array.from({ length: n }, () => startRun(api.url, tenant, approvals.get(tenant)!)))).map(
+    (res) => {
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    },
+  );
+
+async function statuses(runIds: string[]): Promise<Record<string, string>> {
+  const { rows } = await db.query<{ id: string; status: string; held: boolean }>(
+    'SELECT id, status, held FROM runs WHERE id = ANY($1)',
+    [runIds],
+  );
+  return Object.fromEntries(rows.map((r) => [r.id, r.held && r.status === 'pending' ? 'held' : r.status]));
+}
+
+const count = (all: Record<string, string>, status: string) =>
+  Object.values(all).filter((s) => s === status).length;
+
+const resume = (tenant: OnboardedTenant, runId: string) =>
+  call(api.url, 'POST', `/api/v1/runs/${runId}/resume`, {
+    credentials: tenant.ownerKey,
+    body: { step_id: 'ok', data: {} },
+  });
+
+describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
+  let acmeRuns: string[];
+
+  it('holds the runs a burst starts past the limit: pending, no steps, and never more than the limit admitted', async () => {
+    acmeRuns = await startMany(acme, 10);
+    await waitFor(
+      async () => count(await statuses(acmeRuns), 'paused') === 3,
+      '3 runs to reach their approval',
+    );
+    const now = await statuses(acmeRuns);
+    expect([count(now, 'paused'), count(now, 'held')]).toEqual([3, 7]);
+
+    const heldId = acmeRuns.find((id) => now[id] === 'held')!;
+    const held = await runOf(api.url, acme, heldId);
+    expect(held.status).toBe('pending');
+    expect(held.context.steps).toEqual({});
+    const [created] = await eventsOf(api.url, acme, heldId);
+    expect(created).toMatchObject({ event_type: 'run.created', data: { held: true, concurrent_runs: 3 } });
+  });
+
+  it("leaves another tenant's runs alone", async () => {
+    const betaRuns = await startMany(beta, 8);
+    await waitFor(
+      async () => count(await statuses(betaRuns), 'paused') === 8,
+      "all of beta's runs to be admitted",
+    );
+  });
+
+  it('admits the oldest held run as soon as one ends, whether it completes or is cancelled', async () => {
+    const before = await statuses(acmeRuns);
+    const open = acmeRuns.filter((id) => before[id] === 'paused');
+    const oldestHeld = acmeRuns.filter((id) => before[id] === 'held');
+    const { rows } = await db.query<{ id: string }>(
+      'SELECT id FROM runs WHERE id = ANY($1) ORDER BY created_at, id LIMIT 1',
+      [oldestHeld],
+    );
+
+    expect((await resume(acme, open[0])).status).toBe(200);
+    await waitForStatus(api.url, acme, open[0], ['completed']);
+    await waitForStatus(api.url, acme, rows[0].id, ['paused']);
+    const cancelled = await call(api.url, 'POST', `/api/v1/runs/${open[1]}/cancel`, {
+      credentials: acme.ownerKey,
+    });
+    expect(cancelled.status).toBe(200);
+    // The next oldest takes the cancelled run's slot: three at their approval again, five still held.
+    await waitFor(
+      async () => count(await statuses(acmeRuns), 'paused') === 3,
+      'a second held run to be admitted',
+    );
+    expect(count(await statuses(acmeRuns), 'held')).toBe(5);
+
+    const admitted = await eventsOf(api.url, acme, rows[0].id);
+    expect(admitted.map((e) => e.event_type).slice(0, 3)).toEqual([
+      'run.created',
+      'run.admitted',
+      'step.queued',
+    ]);
+    expectGapFree(admitted);
+  });
+
+  it('cancels a held run without it ever taking a slot', async () => {
+    const now = await statuses(acmeRuns);
+    const heldId = acmeRuns.find((id) => now[id] === 'held')!;
+    const cancelled = await call(api.url, 'POST', `/api/v1/runs/${heldId}/cancel`, {
+      credentials: acme.ownerKey,
+    });
+    expect(cancelled.status).toBe(200);
+    const after = await statuses(acmeRuns);
+    expect([after[heldId], count(after, 'paused'), count(after, 'held')]).toEqual(['cancelled', 3, 4]);
+  });
+
+  it('admits every held run once the plan lifts its limit (the reconciler)', async () => {
+    await db.query(`UPDATE plans SET concurrent_runs = NULL WHERE code = 'STARTER'`);
+    await waitFor(
+      async () => count(await statuses(acmeRuns), 'paused') === 7,
+      'the four held runs to be admitted',
+      15_000,
+    );
+    expect(count(await statuses(acmeRuns), 'held')).toBe(0);
+  });
+});
