@@ -163,6 +163,9 @@ async function main(): Promise<void> {
   );
   const sub = new Redis(testRedisUrl());
   const pool = new Pool({ connectionString: backends.databaseUrl, max: 20 });
+  // relaxRateLimits lifts the plans' concurrent-runs cap; BENCH_CONCURRENT_RUNS=N measures the capped path.
+  if (process.env.BENCH_CONCURRENT_RUNS)
+    await pool.query('UPDATE plans SET concurrent_runs = $1', [Number(process.env.BENCH_CONCURRENT_RUNS)]);
   const restate = await startRestate();
   try {
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');

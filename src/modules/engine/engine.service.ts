@@ -87,6 +87,8 @@ class Effects {
   readonly events: DomainEvent[] = [];
   readonly parents: string[] = [];
   readonly aborts: string[] = [];
+  /** Tenants this transaction held a run for: their slots are looked at again once it commits. */
+  readonly held = new Set<string>();
   /** Counted after commit, so a rolled-back transition counts nothing. */
   readonly started: Array<{ trigger_type: string; tenant_id: string }> = [];
   readonly finished: Array<{ status: string; tenant_id: string }> = [];
@@ -195,7 +197,8 @@ export class EngineService {
         ...(held ? { held: true, concurrent_runs: limit } : {}),
       });
       effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
-      if (!held) await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      if (held) effects.held.add(run.tenant_id);
+      else await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
       run.context = unit.context();
       return { run, created: true };
     });
@@ -801,9 +804,11 @@ export class EngineService {
         await this.finishRun(effects, child, 'cancelled', null);
     }
     if (run.parent_run_id && status !== 'cancelled') effects.parents.push(run.id);
-    else if (!run.parent_run_id) {
+    else if (!run.parent_run_id && (await this.runs.hasHeldRuns(run.tenant_id))) {
+      // Only a tenant with held runs pays for the slot lock when a run ends. A run held concurrently (committed
+      // after this check) looks at the slots again once it commits; the reconciler catches what both miss.
       const limit = await this.runs.lockRunSlots(run.tenant_id);
-      if (limit !== null) await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
+      await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
     }
   }
 
@@ -918,6 +923,12 @@ export class EngineService {
     await this.enqueue(...effects.jobs);
     if (effects.aborts.length > 0) await this.publisher.publishControl({ abort_runs: effects.aborts });
     for (const runId of effects.parents) await this.notifyParent(runId);
+    for (const tenantId of effects.held)
+      await this.admitHeld(tenantId).catch((error: Error) =>
+        this.logger.warn(
+          `admitting held runs of '${tenantId}' failed (the reconciler retries): ${error.message}`,
+        ),
+      );
   }
 
   /** After commit, in one round trip; each job's priority is its tenant's fair share (see FairShare). */

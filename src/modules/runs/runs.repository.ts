@@ -195,6 +195,14 @@ export class RunsRepository {
     return rows.map((r) => r.id);
   }
 
+  async hasHeldRuns(tenantId: string): Promise<boolean> {
+    const [row] = await this.tx.rows<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE tenant_id = $1 AND held AND status = 'pending') AS held`,
+      [tenantId],
+    );
+    return row.held;
+  }
+
   /** Tenants with held runs, for the reconciler (a raised limit, or slots a crash left unclaimed). */
   async tenantsWithHeldRuns(): Promise<string[]> {
     const rows = await this.tx.rows<{ tenant_id: string }>(

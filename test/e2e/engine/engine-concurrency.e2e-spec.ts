@@ -20,7 +20,8 @@ import {
   waitFor,
 } from '../../support/harness';
 
-// acme is on STARTER, given 3 concurrent runs here; beta is on SCALE, left without a limit.
+// acme is on STARTER, given 3 concurrent runs here; beta is on SCALE, left without a limit. Admissions are
+// awaited for at most 5 s, shorter than the reconciler's round: the run that ends a run admits the next.
 let backends: TestBackends;
 let api: RunningApi;
 let worker: { stop(): Promise<void> };
@@ -30,7 +31,7 @@ let beta: OnboardedTenant;
 const approvals = new Map<OnboardedTenant, string>();
 
 beforeAll(async () => {
-  backends = await createTestBackends({ ENGINE_RECONCILE_EVERY_MS: '500' });
+  backends = await createTestBackends({ ENGINE_RECONCILE_EVERY_MS: '8000' });
   await relaxRateLimits(backends);
   db = new Client({ connectionString: backends.databaseUrl });
   await db.connect();
@@ -122,7 +123,7 @@ describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
 
     expect((await resume(acme, open[0])).status).toBe(200);
     await waitForStatus(api.url, acme, open[0], ['completed']);
-    await waitForStatus(api.url, acme, rows[0].id, ['paused']);
+    await waitForStatus(api.url, acme, rows[0].id, ['paused'], 5000);
     const cancelled = await call(api.url, 'POST', `/api/v1/runs/${open[1]}/cancel`, {
       credentials: acme.ownerKey,
     });
@@ -131,6 +132,7 @@ describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
     await waitFor(
       async () => count(await statuses(acmeRuns), 'paused') === 3,
       'a second held run to be admitted',
+      5000,
     );
     expect(count(await statuses(acmeRuns), 'held')).toBe(5);
 
@@ -154,12 +156,45 @@ describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
     expect([after[heldId], count(after, 'paused'), count(after, 'held')]).toEqual(['cancelled', 3, 4]);
   });
 
+  it('runs a burst of short runs through 3 slots: all complete, never more than 3 at once', async () => {
+    await db.query(`UPDATE plans SET concurrent_runs = 3 WHERE code = 'PROFESSIONAL'`);
+    const gamma = await onboardTenant(api.url, await loginAdmin(api.url), 'gamma', 'PROFESSIONAL');
+    const workflowId = await publish(
+      api.url,
+      gamma,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'wait', type: 'delay', config: { duration_ms: 100 } },
+        ],
+        ['start->wait'],
+      ),
+    );
+    const runIds = (
+      await Promise.all(Array.from({ length: 30 }, () => startRun(api.url, gamma, workflowId)))
+    ).map((res) => res.body.id as string);
+    // Twelve rounds of three runs, each admitted by the end of one before it: well within the reconciler's round.
+    await waitFor(
+      async () => count(await statuses(runIds), 'completed') === 30,
+      'the 30 runs to complete',
+      7000,
+    );
+    const { rows } = await db.query<{ most: number }>(
+      `SELECT max(n)::int AS most FROM (
+         SELECT sum(delta) OVER (ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS n FROM (
+           SELECT started_at AS at, 1 AS delta FROM runs WHERE id = ANY($1)
+           UNION ALL SELECT completed_at, -1 FROM runs WHERE id = ANY($1)) edges) overlap`,
+      [runIds],
+    );
+    expect(rows[0].most).toBeLessThanOrEqual(3);
+  });
+
   it('admits every held run once the plan lifts its limit (the reconciler)', async () => {
     await db.query(`UPDATE plans SET concurrent_runs = NULL WHERE code = 'STARTER'`);
     await waitFor(
       async () => count(await statuses(acmeRuns), 'paused') === 7,
       'the four held runs to be admitted',
-      15_000,
+      20_000,
     );
     expect(count(await statuses(acmeRuns), 'held')).toBe(0);
   });
