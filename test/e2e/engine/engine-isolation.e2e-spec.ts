@@ -86,7 +86,26 @@ describe('engine: one tenant cannot hold the engine', () => {
     const forever = await publish(api.url, acme, transformFlow(FOREVER));
     const runId = (await startRun(api.url, acme, forever)).body.id as string;
     const engineQueue = api.app.get(JobQueue).queue('engine');
-    await waitFor(async () => (await engineQueue.getActiveCount()) > 0, 'the run to be evaluating');
+    // The step evaluates inline, in the transaction that completes the trigger, holding the run's row lock: a
+    // lock held across two probes 250 ms apart is the evaluation (a claim holds it for milliseconds).
+    let heldFor = 0;
+    await waitFor(
+      async () => {
+        await db.query('BEGIN');
+        try {
+          await db.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE NOWAIT', [runId]);
+          heldFor = 0;
+        } catch {
+          heldFor += 1;
+        } finally {
+          await db.query('ROLLBACK');
+        }
+        return heldFor >= 2;
+      },
+      'the run to be evaluating',
+      15_000,
+      250,
+    );
     const cancelled = await post(`/runs/${runId}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
