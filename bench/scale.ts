@@ -24,7 +24,7 @@ import {
   waitFor,
   type WorkerProcess,
 } from '../test/support/harness';
-import { graph, publish, recordingServer, startRun } from '../test/support/workflows';
+import { httpChain, publish, recordingServer, startRun } from '../test/support/workflows';
 
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 200);
@@ -89,21 +89,7 @@ async function main(): Promise<void> {
   const workers: WorkerProcess[] = [];
   try {
     const tenant = await onboardTenant(apis[0].url, await loginAdmin(apis[0].url), 'bench');
-    const workflowId = await publish(
-      apis[0].url,
-      tenant,
-      graph(
-        [
-          { id: 'start', type: 'trigger.manual' },
-          ...['h1', 'h2', 'h3'].map((id) => ({
-            id,
-            type: 'http.request',
-            config: { method: 'POST', url: `${server.url}/ok` },
-          })),
-        ],
-        ['start->h1', 'h1->h2', 'h2->h3'],
-      ),
-    );
+    const workflowId = await publish(apis[0].url, tenant, httpChain(`${server.url}/ok`, 3));
     // Completion from the committed events the engine publishes (no polling load on the API).
     const done = new Map<string, () => void>();
     const finishedEarly = new Set<string>();

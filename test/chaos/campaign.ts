@@ -21,7 +21,7 @@ import {
   waitFor,
   type WorkerProcess,
 } from '../support/harness';
-import { graph, publish, recordingServer } from '../support/workflows';
+import { httpChain, publish, recordingServer } from '../support/workflows';
 
 const STEPS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 const FAULTS = ['kill -9', 'restart Redis', 'kill -9', 'restart PostgreSQL', 'kill -9', 'SIGTERM'] as const;
@@ -98,21 +98,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
     const workers: WorkerProcess[] = [];
     stops.unshift(() => Promise.all(workers.map((w) => w.stop('SIGKILL'))));
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'chaos');
-    const workflowId = await publish(
-      api.url,
-      tenant,
-      graph(
-        [
-          { id: 'start', type: 'trigger.manual' },
-          ...STEPS.map((id) => ({
-            id,
-            type: 'http.request',
-            config: { method: 'POST', url: `${server.url}/slow/80` },
-          })),
-        ],
-        ['start->h1', 'h1->h2', 'h2->h3', 'h3->h4', 'h4->h5'],
-      ),
-    );
+    const workflowId = await publish(api.url, tenant, httpChain(`${server.url}/slow/80`, 5));
     workers.push(await spawnWorker(backends.env), await spawnWorker(backends.env));
 
     const answers: Record<string, number> = {};

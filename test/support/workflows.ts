@@ -32,6 +32,18 @@ export function graph(nodes: Node[], edges: string[]) {
   };
 }
 
+/** A manual trigger, then `length` http.request steps `h1`, `h2`, ... in a chain, each POSTing to `url`. */
+export function httpChain(url: string, length: number) {
+  const steps = Array.from({ length }, (_, i) => `h${i + 1}`);
+  return graph(
+    [
+      { id: 'start', type: 'trigger.manual' },
+      ...steps.map((id) => ({ id, type: 'http.request', config: { method: 'POST', url } })),
+    ],
+    steps.map((id, i) => `${i === 0 ? 'start' : steps[i - 1]}->${id}`),
+  );
+}
+
 export async function publish(
   url: string,
   tenant: OnboardedTenant,

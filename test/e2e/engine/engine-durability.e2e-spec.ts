@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import { graph, publish, recordingServer, runOf, startRun, stepsOf } from '../../support/engine';
+import { graph, httpChain, publish, recordingServer, runOf, startRun, stepsOf } from '../../support/engine';
 import {
   createTestBackends,
   dropQueuePrefix,
@@ -68,22 +68,7 @@ async function waitAllCompleted(runIds: string[], timeoutMs: number): Promise<vo
 
 describe('engine: durability', () => {
   it('loses no run and completes no step twice when the worker is killed -9 mid-flight', async () => {
-    const steps = ['h1', 'h2', 'h3', 'h4', 'h5'];
-    const id = await publish(
-      api.url,
-      acme,
-      graph(
-        [
-          { id: 'start', type: 'trigger.manual' },
-          ...steps.map((s) => ({
-            id: s,
-            type: 'http.request',
-            config: { method: 'POST', url: `${server.url}/slow/60` },
-          })),
-        ],
-        ['start->h1', 'h1->h2', 'h2->h3', 'h3->h4', 'h4->h5'],
-      ),
-    );
+    const id = await publish(api.url, acme, httpChain(`${server.url}/slow/60`, 5));
     const first = await spawnWorker(backends.env);
     workers.push(first);
     const runIds = await startMany(id, 50);
@@ -97,7 +82,8 @@ describe('engine: durability', () => {
 
     const keys = new Set(server.requests.map((r) => r.idempotencyKey));
     expect(keys.size).toBe(250);
-    for (const runId of runIds) for (const step of steps) expect(keys.has(`${runId}:${step}`)).toBe(true);
+    for (const runId of runIds)
+      for (const step of ['h1', 'h2', 'h3', 'h4', 'h5']) expect(keys.has(`${runId}:${step}`)).toBe(true);
     const completions = await db.query<{ n: number; distinct_steps: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT (run_id, step_id))::int AS distinct_steps
          FROM run_events WHERE event_type = 'step.completed' AND run_id = ANY($1)`,
@@ -109,22 +95,7 @@ describe('engine: durability', () => {
   });
 
   it('drains a worker sent SIGTERM under load: its steps in flight finish on it, none runs twice', async () => {
-    const steps = ['h1', 'h2', 'h3', 'h4', 'h5'];
-    const id = await publish(
-      api.url,
-      acme,
-      graph(
-        [
-          { id: 'start', type: 'trigger.manual' },
-          ...steps.map((s) => ({
-            id: s,
-            type: 'http.request',
-            config: { method: 'POST', url: `${server.url}/slow/60/term` },
-          })),
-        ],
-        ['start->h1', 'h1->h2', 'h2->h3', 'h3->h4', 'h4->h5'],
-      ),
-    );
+    const id = await publish(api.url, acme, httpChain(`${server.url}/slow/60/term`, 5));
     const calls = () => server.requests.filter((r) => r.path === '/slow/60/term');
     const first = await spawnWorker({ ...backends.env, WORKER_SHUTDOWN_GRACE_MS: '15000' });
     workers.push(first);
