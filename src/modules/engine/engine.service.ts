@@ -240,6 +240,14 @@ export class EngineService {
         throw new RunConflictException(
           `only failed runs can be retried; run '${runId}' is ${unit.run.status}`,
         );
+      if (!unit.run.parent_run_id) {
+        // A retried top-level run takes a slot again; at the plan's cap it is refused rather than held (it has steps).
+        const limit = await this.runs.lockRunSlots(tenantId);
+        if (limit !== null && (await this.runs.openRootRuns(tenantId, [])) >= limit)
+          throw new RunConflictException(
+            `the plan's ${limit} concurrent runs are all in use; retry run '${runId}' once one of them ends`,
+          );
+      }
       const again = [...unit.steps.values()].filter((s) => s.status === 'failed' || s.status === 'cancelled');
       unit.set({ status: 'running', error: null, completed_at: null });
       await this.hooks.statusChanged(unit.run, 'running', null);

@@ -29,6 +29,14 @@ let db: Client;
 let acme: OnboardedTenant;
 let beta: OnboardedTenant;
 const approvals = new Map<OnboardedTenant, string>();
+// Each run stays open at its approval until resumed: it holds its slot as long as the test wants.
+const approvalFlow = graph(
+  [
+    { id: 'start', type: 'trigger.manual' },
+    { id: 'ok', type: 'approval' },
+  ],
+  ['start->ok'],
+);
 
 beforeAll(async () => {
   backends = await createTestBackends({ ENGINE_RECONCILE_EVERY_MS: '8000' });
@@ -41,15 +49,7 @@ beforeAll(async () => {
   const admin = await loginAdmin(api.url);
   acme = await onboardTenant(api.url, admin, 'acme', 'STARTER');
   beta = await onboardTenant(api.url, admin, 'beta', 'SCALE');
-  // Each run stays open at its approval until resumed: it holds its slot as long as the test wants.
-  const definition = graph(
-    [
-      { id: 'start', type: 'trigger.manual' },
-      { id: 'ok', type: 'approval' },
-    ],
-    ['start->ok'],
-  );
-  for (const tenant of [acme, beta]) approvals.set(tenant, await publish(api.url, tenant, definition));
+  for (const tenant of [acme, beta]) approvals.set(tenant, await publish(api.url, tenant, approvalFlow));
 });
 
 afterAll(async () => {
@@ -187,6 +187,40 @@ describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
       [runIds],
     );
     expect(rows[0].most).toBeLessThanOrEqual(3);
+  });
+
+  it('refuses to retry a failed run while every slot is in use (409), and retries it once one frees', async () => {
+    const delta = await onboardTenant(api.url, await loginAdmin(api.url), 'delta', 'PROFESSIONAL');
+    const failing = await publish(
+      api.url,
+      delta,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'boom', type: 'transform', config: { expression: '$error("boom")' } },
+        ],
+        ['start->boom'],
+      ),
+    );
+    const failedId = (await startRun(api.url, delta, failing)).body.id as string;
+    await waitForStatus(api.url, delta, failedId, ['failed']);
+    approvals.set(delta, await publish(api.url, delta, approvalFlow));
+    const open = await startMany(delta, 3);
+    await waitFor(
+      async () => count(await statuses(open), 'paused') === 3,
+      "delta's 3 runs to hold every slot",
+    );
+
+    const retry = () =>
+      call(api.url, 'POST', `/api/v1/runs/${failedId}/retry`, { credentials: delta.ownerKey });
+    const refused = await retry();
+    expect([refused.status, refused.body.error_code]).toEqual([409, 'CONFLICT']);
+    expect(refused.body.message).toMatch(/concurrent runs are all in use/);
+    expect((await runOf(api.url, delta, failedId)).status).toBe('failed');
+
+    expect((await resume(delta, open[0])).status).toBe(200);
+    await waitForStatus(api.url, delta, open[0], ['completed'], 5000);
+    expect((await retry()).status).toBe(200);
   });
 
   it('admits every held run once the plan lifts its limit (the reconciler)', async () => {
