@@ -3,6 +3,7 @@ import { TenantDirectory } from '../../core/auth/tenant-directory';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { DataModule } from '../data/data.module';
+import { RunsRepository } from '../runs/runs.repository';
 import { UsersModule } from '../users/users.module';
 import { PlanEntity } from './entities/plan.entity';
 import { TenantEntity } from './entities/tenant.entity';
@@ -17,6 +18,8 @@ import { TenantsService } from './tenants.service';
   controllers: [TenantsController],
   providers: [
     TenantsRepository,
+    // The engine's run reads, for the quota's open-run count (stateless: a second instance costs nothing).
+    RunsRepository,
     TenantsService,
     { provide: TenantLimits, useExisting: TenantsService },
     { provide: TenantDirectory, useExisting: TenantsService },

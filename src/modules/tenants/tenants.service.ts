@@ -26,6 +26,7 @@ import {
   TenantNotFoundException,
 } from './tenants.exceptions';
 import { type TenantChanges, TenantsRepository } from './tenants.repository';
+import { RunsRepository } from '../runs/runs.repository';
 
 @Injectable()
 export class TenantsService extends TenantLimits {
@@ -36,6 +37,7 @@ export class TenantsService extends TenantLimits {
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
     private readonly datasets: DatasetRepository,
+    private readonly runs: RunsRepository,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
   ) {
@@ -172,9 +174,10 @@ export class TenantsService extends TenantLimits {
     const tenant = await this.require(tenantId);
     const plan = await this.repository.plan(tenant.plan_code);
     if (!plan) throw new TenantNotFoundException(tenantId);
-    const [pipelines, members] = await Promise.all([
+    const [pipelines, members, openRuns] = await Promise.all([
       this.datasets.pipelineUsage(tenantId),
       this.users.countMembers(tenantId),
+      this.runs.openRootRuns(tenantId, []),
     ]);
     const tomorrow = new Date();
     tomorrow.setUTCHours(24, 0, 0, 0);
@@ -186,12 +189,14 @@ export class TenantsService extends TenantLimits {
         concurrent_pipelines: plan.concurrent_pipelines,
         team_members: plan.team_members,
         providers: plan.providers,
+        concurrent_runs: plan.concurrent_runs,
       },
       usage: {
         daily_pipelines: pipelines.today,
         concurrent_pipelines: pipelines.running,
         team_members: members,
         providers: pipelines.providers.length,
+        concurrent_runs: openRuns,
       },
       resets_at: tomorrow.toISOString(),
     };

@@ -96,6 +96,9 @@ describe('per-tenant run concurrency (the plan concurrent_runs)', () => {
     const now = await statuses(acmeRuns);
     expect([count(now, 'paused'), count(now, 'held')]).toEqual([3, 7]);
 
+    const quota = await call(api.url, 'GET', '/api/v1/tenants/acme/quota', { credentials: acme.ownerKey });
+    expect(quota.body).toMatchObject({ limits: { concurrent_runs: 3 }, usage: { concurrent_runs: 3 } });
+
     const heldId = acmeRuns.find((id) => now[id] === 'held')!;
     const held = await runOf(api.url, acme, heldId);
     expect(held.status).toBe('pending');

@@ -104,6 +104,8 @@ export class QuotaFigures {
   concurrent_pipelines: number;
   team_members: number;
   providers: number;
+  /** Open top-level workflow runs; as a limit, null when the plan has no cap (runs past it are held pending). */
+  concurrent_runs: number | null;
 }
 
 export class QuotaResponse {
