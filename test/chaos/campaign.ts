@@ -48,7 +48,10 @@ export interface ChaosReport {
   missingKeys: number;
   /** Requests the endpoint received in all (a step re-run after a kill sends its key again). */
   stepCalls: number;
-  /** Every answer the API gave (starts and probes), by status; `no answer` is a request that failed or timed out. */
+  /**
+   * Every answer the API gave (starts and probes): `200`, `503 DB_UNAVAILABLE`, ...; `no answer` is a request that
+   * failed or timed out.
+   */
   answers: Record<string, number>;
   /** The SIGTERMed worker's exit code (0: it drained within its grace period). */
   sigtermExit: number | null;
@@ -56,9 +59,16 @@ export interface ChaosReport {
   durationMs: number;
 }
 
-/** A status the API may give while its servers come and go: 2xx, or 503 with the SPEC's envelope. */
-export function acceptableAnswer(status: string): boolean {
-  return /^2\d\d$/.test(status) || status === '503';
+/** An answer the API may give while its servers come and go: 2xx, or 503 in the envelope with its code. */
+export function acceptableAnswer(answer: string): boolean {
+  return /^2\d\d$/.test(answer) || /^503 (DB|QUEUE)_UNAVAILABLE$/.test(answer);
+}
+
+/** How an answer is counted: its status, and for an error its `error_code` too (`503 DB_UNAVAILABLE`). */
+async function answerOf(res: Response): Promise<{ answer: string; body: Record<string, unknown> }> {
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  const code = typeof body.error_code === 'string' ? body.error_code : 'without an envelope';
+  return { answer: res.ok ? String(res.status) : `${res.status} ${code}`, body };
 }
 
 export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosReport> {
@@ -200,12 +210,12 @@ async function startUntilAccepted(
       body: JSON.stringify({ input: { index } }),
       signal: AbortSignal.timeout(10_000),
     })
-      .then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: string } }))
-      .catch(() => ({ status: 'no answer' as const, body: {} }));
-    answered(String(status.status));
-    if (status.status === 201 && status.body.id) return status.body.id;
+      .then(answerOf)
+      .catch((): Awaited<ReturnType<typeof answerOf>> => ({ answer: 'no answer', body: {} }));
+    answered(status.answer);
+    if (status.answer === '201' && typeof status.body.id === 'string') return status.body.id;
     if (Date.now() > deadline)
-      throw new Error(`run ${index} was not accepted within 60 s (last: ${status.status})`);
+      throw new Error(`run ${index} was not accepted within 60 s (last: ${status.answer})`);
     await sleep(200);
   }
 }
@@ -222,10 +232,7 @@ class Probe {
           headers: tenant.ownerKey.headers,
           signal: AbortSignal.timeout(10_000),
         })
-          .then(async (res) => {
-            await res.arrayBuffer();
-            return String(res.status);
-          })
+          .then(async (res) => (await answerOf(res)).answer)
           .catch(() => 'no answer');
         answered(status);
         await sleep(100);

@@ -161,7 +161,8 @@ export class RunsRepository {
 
   /**
    * The tenant's `concurrent_runs` (null: no limit) and, when it has one, the tenant's run-slot lock until the
-   * transaction ends: starts and run ends of one tenant that count slots take turns, so none over-admits.
+   * transaction ends: whatever counts the tenant's slots (a start, a retry, an admission) takes turns, so none
+   * over-admits.
    */
   async lockRunSlots(tenantId: string): Promise<number | null> {
     const [row] = await this.tx.rows<{ limit: number | null }>(
@@ -195,6 +196,7 @@ export class RunsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Whether the tenant has runs waiting for a slot (no lock: what a run's end checks before taking one). */
   async hasHeldRuns(tenantId: string): Promise<boolean> {
     const [row] = await this.tx.rows<{ held: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM runs WHERE tenant_id = $1 AND held AND status = 'pending') AS held`,
