@@ -165,8 +165,8 @@ export class EngineService {
         if (existing) return { run: existing, created: false };
       }
       // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
-      const limit = params.parent ? null : await this.runs.lockRunSlots(params.tenantId);
-      const held = limit !== null && (await this.runs.openRootRuns(params.tenantId, [])) >= limit;
+      const cap = params.parent ? null : await this.fullCap(params.tenantId);
+      const held = cap !== null;
       const run = await this.runs.insertRun({
         tenant_id: params.tenantId,
         workflow_id: params.workflow.id,
@@ -194,7 +194,7 @@ export class EngineService {
       this.event(effects, unit, 'run.created', null, {
         trigger_type: run.trigger_type,
         workflow_version: run.workflow_version,
-        ...(held ? { held: true, concurrent_runs: limit } : {}),
+        ...(held ? { held: true, concurrent_runs: cap } : {}),
       });
       effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
       if (held) effects.held.add(run.tenant_id);
@@ -240,14 +240,12 @@ export class EngineService {
         throw new RunConflictException(
           `only failed runs can be retried; run '${runId}' is ${unit.run.status}`,
         );
-      if (!unit.run.parent_run_id) {
-        // A retried top-level run takes a slot again; at the plan's cap it is refused rather than held (it has steps).
-        const limit = await this.runs.lockRunSlots(tenantId);
-        if (limit !== null && (await this.runs.openRootRuns(tenantId, [])) >= limit)
-          throw new RunConflictException(
-            `the plan's ${limit} concurrent runs are all in use; retry run '${runId}' once one of them ends`,
-          );
-      }
+      // A retried top-level run takes a slot again; at the plan's cap it is refused rather than held (it has steps).
+      const cap = unit.run.parent_run_id ? null : await this.fullCap(tenantId);
+      if (cap !== null)
+        throw new RunConflictException(
+          `the plan's ${cap} concurrent runs are all in use; retry run '${runId}' once one of them ends`,
+        );
       const again = [...unit.steps.values()].filter((s) => s.status === 'failed' || s.status === 'cancelled');
       unit.set({ status: 'running', error: null, completed_at: null });
       await this.hooks.statusChanged(unit.run, 'running', null);
@@ -818,6 +816,12 @@ export class EngineService {
       const limit = await this.runs.lockRunSlots(run.tenant_id);
       await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
     }
+  }
+
+  /** Under the tenant's run-slot lock: the plan's cap when every slot is in use; null when one is free or no cap. */
+  private async fullCap(tenantId: string): Promise<number | null> {
+    const limit = await this.runs.lockRunSlots(tenantId);
+    return limit !== null && (await this.runs.openRootRuns(tenantId, [])) >= limit ? limit : null;
   }
 
   /** Admits the tenant's held runs while slots are free (the reconciler's pass: a raised or lifted limit). */
