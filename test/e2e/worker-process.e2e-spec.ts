@@ -44,8 +44,10 @@ describe('typed jobs and the worker process', () => {
       const donePid = await waitFor(() => marker('quick', 'done'), 'the job to finish');
       expect(Number(donePid)).toBe(worker.child.pid);
       expect(Number(donePid)).not.toBe(process.pid);
-      const job = await api.app.get(JobQueue).queue('maintenance').getJob(jobId);
-      expect(await job?.getState()).toBe('completed');
+      // The handler marks 'done' before it returns: the job is completed (with its return value) a moment later.
+      const queue = api.app.get(JobQueue).queue('maintenance');
+      await waitFor(async () => (await queue.getJobState(jobId)) === 'completed', 'the job to be completed');
+      const job = await queue.getJob(jobId);
       expect(job?.returnvalue).toEqual({ token: 'quick', pid: worker.child.pid });
     } finally {
       await worker.stop();
