@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataConfig } from '../../core/config/data.config';
 import { Transactions } from '../../core/database/transaction';
@@ -102,46 +101,6 @@ export class DatasetRepository {
     const context = credentialContext(tenantId, await this.roleName(tenantId));
     await this.roles.storeCredential(tenantId, this.secrets.seal(password, context), this.secrets.keyId);
     return [...DATASET_TABLES];
-  }
-
-  /**
-   * A real round trip: records a dry-run pipeline run with a step log and a data-quality result, then reads
-   * them back as the tenant's restricted role. True when the role sees exactly what was written.
-   */
-  async dryRun(tenantId: string): Promise<boolean> {
-    const q = <T = unknown>(sql: string, params: unknown[] = []) => this.tx.manager().query<T>(sql, params);
-    const schema = quote(this.schemaName(tenantId));
-    const id = randomUUID();
-    await q(
-      `INSERT INTO ${schema}.tenant_pipeline_runs
-         (pipeline_logging_id, pipeline_id, status, trigger_type, trigger_by, end_time, duration_ms)
-       VALUES ($1, $2, 'COMPLETE', 'dryrun', 'onboarding', now(), 0)`,
-      [id, `${tenantId}-dryrun`],
-    );
-    await q(
-      `INSERT INTO ${schema}.tenant_step_logs (pipeline_logging_id, step_id, status, message, finished_at)
-             VALUES ($1, 'dryrun', 'COMPLETE', 'dataset write/read check', now())`,
-      [id],
-    );
-    await q(
-      `INSERT INTO ${schema}.tenant_dq_results (pipeline_logging_id, check_name, passed, observed)
-             VALUES ($1, 'dataset_round_trip', true, '{"rows": 1}')`,
-      [id],
-    );
-    await q(`SET LOCAL ROLE ${quote(await this.roleName(tenantId))}`);
-    try {
-      const rows = await q<Array<{ pipeline_id: string; passed: boolean }>>(
-        `SELECT r.pipeline_id, s.step_id, d.passed
-           FROM ${schema}.tenant_pipeline_runs r
-           JOIN ${schema}.tenant_step_logs s USING (pipeline_logging_id)
-           JOIN ${schema}.tenant_dq_results d USING (pipeline_logging_id)
-          WHERE r.pipeline_logging_id = $1`,
-        [id],
-      );
-      return rows.length === 1 && rows[0].pipeline_id === `${tenantId}-dryrun` && rows[0].passed;
-    } finally {
-      await q('RESET ROLE');
-    }
   }
 
   /** Pipeline usage for quotas: runs started today (UTC), runs in flight, the providers used so far. */

@@ -6,7 +6,6 @@ import { PipelineStatusController } from './pipeline-status.controller';
 import { PipelineStatusRepository } from './pipeline-status.repository';
 import { PipelineStatusService } from './pipeline-status.service';
 import { PipelinesController } from './pipelines.controller';
-import { PipelinesRepository } from './pipelines.repository';
 import { PipelinesService } from './pipelines.service';
 import { PipelineDataModule } from './steps/pipeline-data.module';
 import { PipelineTemplates } from './templates/pipeline-templates';
@@ -23,7 +22,6 @@ export class PipelinesModule {
       imports: [EngineModule.forRoot(role), PipelineDataModule],
       controllers: role === 'api' ? [PipelinesController, PipelineStatusController] : [],
       providers: [
-        PipelinesRepository,
         PipelineRunStatus,
         ...(role === 'api'
           ? [

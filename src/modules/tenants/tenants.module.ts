@@ -3,6 +3,7 @@ import { TenantDirectory } from '../../core/auth/tenant-directory';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { DataModule } from '../data/data.module';
+import { PipelineDataModule } from '../pipelines/steps/pipeline-data.module';
 import { RunsRepository } from '../runs/runs.repository';
 import { UsersModule } from '../users/users.module';
 import { PlanEntity } from './entities/plan.entity';
@@ -14,7 +15,12 @@ import { TenantsService } from './tenants.service';
 /** Global so the auth core's JWT strategy finds its `TenantDirectory`. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([TenantEntity, PlanEntity]), UsersModule, DataModule],
+  imports: [
+    TypeOrmModule.forFeature([TenantEntity, PlanEntity]),
+    UsersModule,
+    DataModule,
+    PipelineDataModule,
+  ],
   controllers: [TenantsController],
   providers: [
     TenantsRepository,

@@ -8,6 +8,7 @@ import type { Page } from '../../core/http/pagination';
 import { type PipelineLimits, TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
+import { PipelineDryRun } from '../pipelines/steps/pipeline-dry-run';
 import { DatasetRepository } from '../data/dataset.repository';
 import { UsersService } from '../users/users.service';
 import type {
@@ -37,6 +38,7 @@ export class TenantsService extends TenantLimits {
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
     private readonly datasets: DatasetRepository,
+    private readonly dryRun: PipelineDryRun,
     private readonly runs: RunsRepository,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
@@ -78,7 +80,7 @@ export class TenantsService extends TenantLimits {
 
   /**
    * One transaction: the tenant, its owner, an owner API key, its dataset (schema, restricted role, tables)
-   * and a dry run through that role. Any failure leaves nothing behind; Postgres DDL is transactional.
+   * and a dry-run pipeline (PipelineDryRun) read back through that role. Any failure leaves nothing behind; Postgres DDL is transactional.
    */
   onboard(input: OnboardTenantDto): Promise<OnboardTenantResponse> {
     return this.tx.run(async () => {
@@ -96,7 +98,7 @@ export class TenantsService extends TenantLimits {
       );
       const key = await this.apiKeys.create(input.tenant_id, { name: 'default', role: 'owner' });
       const tables = await this.datasets.provision(input.tenant_id);
-      if (!(await this.datasets.dryRun(input.tenant_id))) throw new DryRunFailedException(input.tenant_id);
+      if (!(await this.dryRun.run(input.tenant_id))) throw new DryRunFailedException(input.tenant_id);
       await this.audit.record({
         tenantId: input.tenant_id,
         eventType: 'tenant.onboarded',

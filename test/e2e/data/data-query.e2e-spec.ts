@@ -90,7 +90,9 @@ describe('POST /data/query', () => {
       `SELECT r.pipeline_id, s.step_id, d.check_name, d.passed
          FROM tenant_pipeline_runs r
          JOIN tenant_step_logs s USING (pipeline_logging_id)
-         JOIN tenant_dq_results d USING (pipeline_logging_id)`,
+         JOIN tenant_dq_results d USING (pipeline_logging_id)
+        WHERE s.step_id = 'dq'
+        ORDER BY d.check_name`,
     );
     expect(res.status).toBe(200);
     expect(res.body.columns).toEqual([
@@ -99,7 +101,16 @@ describe('POST /data/query', () => {
       { name: 'check_name', type: 'text' },
       { name: 'passed', type: 'boolean' },
     ]);
-    expect(res.body.rows).toEqual([['acme-dryrun', 'dryrun', 'dataset_round_trip', true]]);
+    // Onboarding's dry-run pipeline: its data-quality step and each check it recorded.
+    expect(res.body.rows).toEqual(
+      [
+        'allowed_values',
+        'charge_period_order',
+        'list_cost_non_negative',
+        'not_null_mandatory',
+        'totals_reconcile',
+      ].map((check) => ['acme-dryrun', 'dq', check, true]),
+    );
   });
 
   it('binds params ($1, $2, ...), arrays included, and refuses a count that does not match', async () => {
@@ -411,8 +422,9 @@ describe('sql.query step', () => {
     const run = await waitForStatus(api.url, acme, started.body.id as string, ['completed', 'failed']);
     expect(run.status).toBe('failed');
     expect(run.error).toContain('Only SELECT queries run here');
+    // The dry run's four step logs are still there.
     expect((await db.query('SELECT count(*)::int AS n FROM tenant_acme.tenant_step_logs')).rows).toEqual([
-      { n: 1 },
+      { n: 4 },
     ]);
   });
 

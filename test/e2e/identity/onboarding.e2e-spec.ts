@@ -74,6 +74,28 @@ describe('tenant onboarding', () => {
       'SELECT trigger_type, status FROM tenant_acme.tenant_pipeline_runs',
     );
     expect(runs).toEqual([{ trigger_type: 'dryrun', status: 'COMPLETE' }]);
+    // The dry run was a real pipeline: the AWS sample's first rows extracted, mapped to FOCUS, loaded (into a
+    // table dropped afterwards, so the schema holds only its three tables) and checked.
+    const steps = await asRole<{ step_id: string; status: string; message: string }>(
+      'acme',
+      'SELECT step_id, status, message FROM tenant_acme.tenant_step_logs ORDER BY started_at',
+    );
+    expect(steps).toEqual([
+      { step_id: 'extract', status: 'COMPLETE', message: 'copied 25 rows from the sample export' },
+      { step_id: 'focus', status: 'COMPLETE', message: '25 rows mapped to FOCUS' },
+      { step_id: 'load', status: 'COMPLETE', message: 'loaded 25 rows into x_dryrun_focus (replaced 0)' },
+      { step_id: 'dq', status: 'COMPLETE', message: '5 checks, all passed' },
+    ]);
+    const checks = await asRole<{ passed: boolean }>(
+      'acme',
+      'SELECT passed FROM tenant_acme.tenant_dq_results',
+    );
+    expect(checks).toEqual(Array.from({ length: 5 }, () => ({ passed: true })));
+    const staged = await db.query(
+      `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'pipeline_stage'`,
+    );
+    expect(staged.rows).toEqual([{ n: 0 }]);
   });
 
   it("lets the role read only its own schema: not another tenant's, not Conflux's tables", async () => {
@@ -170,5 +192,41 @@ describe('tenant onboarding', () => {
     }
     // With the obstacle gone the same request succeeds: nothing half-made blocks it.
     await onboardTenant(api.url, admin, 'halfway', 'STARTER');
+  });
+
+  it('refuses the tenant, keeping nothing, when its dry-run pipeline fails', async () => {
+    // The load step's record is refused as bad data: the dry run fails as a pipeline would, not as a fault.
+    await db.query(`
+      CREATE FUNCTION refuse_load() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.stage = 'load' THEN RAISE EXCEPTION 'no loads today' USING ERRCODE = '22023'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_load BEFORE INSERT ON pipeline_stage_stats FOR EACH ROW EXECUTE FUNCTION refuse_load();`);
+    try {
+      const res = await call(api.url, 'POST', '/api/v1/tenants/onboard', {
+        credentials: admin,
+        body: {
+          tenant_id: 'dryfail',
+          company_name: 'Dry',
+          admin_email: 'd@dryfail.test',
+          subscription_plan: 'STARTER',
+        },
+      });
+      expect(res.status).toBe(500);
+      expect(res.body).toMatchObject({
+        error_code: 'DATASET_DRYRUN_FAILED',
+        message: "The dataset of 'dryfail' failed its dry run",
+      });
+      const leftovers = await db.query(`
+        SELECT (SELECT count(*) FROM tenants WHERE id = 'dryfail')::int AS tenants,
+               (SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'tenant_dryfail')::int AS schemas,
+               (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'pipeline_stage')::int AS staged`);
+      expect(leftovers.rows[0]).toEqual({ tenants: 0, schemas: 0, staged: 0 });
+    } finally {
+      await db.query('DROP TRIGGER refuse_load ON pipeline_stage_stats; DROP FUNCTION refuse_load()');
+    }
+    await onboardTenant(api.url, admin, 'dryfail', 'STARTER');
   });
 });

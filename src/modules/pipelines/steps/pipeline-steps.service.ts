@@ -186,9 +186,12 @@ export class PipelineSteps {
   private async extract(context: StepContext): Promise<ExtractOutput> {
     const mapping = this.mapping(context.config.provider);
     const documentId = typeof context.config.document_id === 'string' ? context.config.document_id : '';
+    const sampleRows = context.config.sample_rows;
     const source = documentId
       ? await this.document(context.tenantId, documentId)
-      : createReadStream(samplePath(mapping.provider));
+      : typeof sampleRows === 'number'
+        ? firstLines(createReadStream(samplePath(mapping.provider)), sampleRows + 1)
+        : createReadStream(samplePath(mapping.provider));
     const { header, stream } = await headerOf(source);
     const missing = mapping.requiredColumns.filter((c) => !header.includes(c));
     if (missing.length > 0)
@@ -542,6 +545,28 @@ function outputOf<T>(context: StepContext, key: string): T {
 
 function listOf(value: unknown): string[] | null {
   return Array.isArray(value) && value.length > 0 ? value.map(String) : null;
+}
+
+/** The stream's first `n` lines (the shipped samples hold one record per line). */
+function firstLines(source: Readable, n: number): Readable {
+  async function* lines(): AsyncGenerator<Buffer> {
+    let left = n;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let end = 0;
+      while (left > 0 && end < chunk.length) {
+        const next = chunk.indexOf(10, end);
+        if (next < 0) end = chunk.length;
+        else {
+          end = next + 1;
+          left -= 1;
+        }
+      }
+      yield chunk.subarray(0, end);
+      if (left === 0) break;
+    }
+    source.destroy();
+  }
+  return Readable.from(lines());
 }
 
 /** Reads the export's header line (the stream goes on from the start, header included, for COPY ... HEADER). */

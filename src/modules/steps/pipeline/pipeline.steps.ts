@@ -15,7 +15,7 @@ export const PIPELINE_STEPS: readonly StepDefinition[] = [
     category: 'data',
     description:
       "Copies a cloud provider's billing export, as it is, into the run's staging table: the sample export the " +
-      'repository ships for the provider, or an uploaded document (`document_id`, a CSV in the same layout). An ' +
+      'repository ships for the provider (or its first `sample_rows` rows), or an uploaded document (`document_id`, a CSV in the same layout). An ' +
       'export lacking a column the FOCUS mapping reads fails the step, naming the column.',
     config_schema: {
       type: 'object',
@@ -27,6 +27,13 @@ export const PIPELINE_STEPS: readonly StepDefinition[] = [
           type: 'string',
           maxLength: 200,
           description: 'An uploaded document to read instead of the sample; empty for the sample.',
+        },
+        sample_rows: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          description:
+            "Only the sample's first rows (a quick try of a template); ignored with a document_id.",
         },
       },
     },
