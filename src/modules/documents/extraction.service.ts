@@ -165,8 +165,7 @@ export class ExtractionService {
           xlsxMaxBytes: this.config.EXTRACTION_XLSX_MAX_BYTES,
         },
       },
-      (table, rows, where) =>
-        loadTable(client, { schema, table: table.name, readerRole }, table.columns, rows, where),
+      (table, rows) => loadTable(client, { schema, table: table.name, readerRole }, table.columns, rows),
     );
     let total = 0;
     for (const [ordinal, table] of tables.entries()) {

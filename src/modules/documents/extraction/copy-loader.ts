@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { quoteIdent } from '../../data/sandbox-settings';
 import { type Cell, type ColumnType, fits } from './column-types';
-import { ExtractionError } from './source';
+import { ExtractionError, type RecordBatch } from './source';
 
 export interface LoadedColumn {
   name: string;
@@ -16,6 +16,8 @@ export class ColumnMismatch extends Error {
   constructor(
     readonly table: string,
     readonly column: string,
+    /** Where the value is (`line 12`). */
+    readonly where: string,
   ) {
     super(`a value of ${table}.${column} does not fit its inferred type`);
     this.name = 'ColumnMismatch';
@@ -23,7 +25,7 @@ export class ColumnMismatch extends Error {
 }
 
 /** COPY text chunks this large are handed to the connection (fewer, larger writes). */
-const CHUNK_CHARS = 256 * 1024;
+const CHUNK_CHARS = 64 * 1024;
 const SPECIAL = /[\\\n\r\t\0]/;
 
 function escape(text: string, where: () => string): string {
@@ -53,8 +55,7 @@ export async function loadTable(
   client: PoolClient,
   target: { schema: string; table: string; readerRole: string },
   columns: LoadedColumn[],
-  rows: AsyncIterable<Cell[]>,
-  where: () => string,
+  batches: AsyncIterable<RecordBatch>,
 ): Promise<number> {
   const qualified = `${quoteIdent(target.schema)}.${quoteIdent(target.table)}`;
   await client.query(`DROP TABLE IF EXISTS ${qualified}`);
@@ -65,22 +66,26 @@ export async function loadTable(
   let count = 0;
   async function* chunks(): AsyncGenerator<string> {
     let chunk = '';
-    for await (const row of rows) {
-      let line = '';
-      for (let i = 0; i < columns.length; i += 1) {
-        const cell = row[i];
-        const column = columns[i];
-        if (i > 0) line += '\t';
-        if (cell === null || cell === undefined) {
-          line += '\\N';
-          continue;
+    for await (const { rows, where } of batches) {
+      for (let r = 0; r < rows.length; r += 1) {
+        const row = rows[r];
+        const here = () => where(r);
+        let line = '';
+        for (let i = 0; i < columns.length; i += 1) {
+          const cell = row[i];
+          const column = columns[i];
+          if (i > 0) line += '\t';
+          if (cell === null || cell === undefined) {
+            line += '\\N';
+            continue;
+          }
+          if (!fits(column.type, cell)) throw new ColumnMismatch(target.table, column.name, here());
+          if (column.type === 'jsonb') line += escape(jsonText(cell), here);
+          else line += escape(typeof cell === 'string' ? cell : JSON.stringify(cell.json), here);
         }
-        if (!fits(column.type, cell)) throw new ColumnMismatch(target.table, column.name);
-        if (column.type === 'jsonb') line += escape(jsonText(cell), where);
-        else line += escape(typeof cell === 'string' ? cell : JSON.stringify(cell.json), where);
+        chunk += `${line}\n`;
       }
-      chunk += `${line}\n`;
-      count += 1;
+      count += rows.length;
       if (chunk.length >= CHUNK_CHARS) {
         yield chunk;
         chunk = '';

@@ -7,7 +7,7 @@ import { readJson } from './json-reader';
 import { columnNames, tableName } from './names';
 import type { ExtractionSettings } from './settings';
 import { sniffDelimiter } from './sniff';
-import { ExtractionError, type OpenBytes, type SheetSource } from './source';
+import { ExtractionError, type OpenBytes, type RecordBatch, SheetRecords, type SheetSource } from './source';
 import { readXlsx } from './xlsx-reader';
 
 export interface ExtractionLimits {
@@ -41,11 +41,7 @@ export interface PlannedTable {
 }
 
 /** Where the rows go: creates the table and loads it, answering the rows loaded. */
-export type TableSink = (
-  table: PlannedTable,
-  rows: AsyncIterable<Cell[]>,
-  where: () => string,
-) => Promise<number>;
+export type TableSink = (table: PlannedTable, rows: AsyncIterable<RecordBatch>) => Promise<number>;
 
 export interface ExtractedTable extends PlannedTable {
   row_count: number;
@@ -116,22 +112,16 @@ export async function extract(
     for (let n = 2; used.has(name); n += 1)
       name = tableName(input.filename, input.jobId, `${sheet.sheet ?? ''}_${n}`);
     used.add(name);
-    const iterator = sheet.records[Symbol.asyncIterator]();
-    const next = async (): Promise<Cell[] | undefined> => {
-      const result = await iterator.next();
-      return result.done ? undefined : result.value;
-    };
-    for (let i = 0; i < input.settings.skip_rows; i += 1) if ((await next()) === undefined) break;
-    let header: Cell[] | undefined = sheet.columns;
-    if (!header && input.settings.header_row) header = await next();
+    const records = new SheetRecords(sheet);
+    for (let i = 0; i < input.settings.skip_rows; i += 1) if ((await records.next()) === undefined) break;
+    const headerRecord = sheet.columns || !input.settings.header_row ? undefined : await records.next();
+    const header: Cell[] | undefined = sheet.columns ?? headerRecord?.row;
+    // Where each sampled row came from: they are reported on after more has been read.
     const sample: Array<{ row: Cell[]; where: string }> = [];
-    for (
-      let row = await next();
-      row !== undefined;
-      row = sample.length < input.limits.sampleRows ? await next() : undefined
-    ) {
-      // Where each sampled row came from: they are reported on after more has been read.
-      sample.push({ row, where: sheet.position() });
+    while (sample.length < input.limits.sampleRows) {
+      const record = await records.next();
+      if (record === undefined) break;
+      sample.push(record);
     }
     if (!header && sample.length === 0) {
       // An empty sheet of a workbook is no table; an empty CSV is a failed job.
@@ -145,7 +135,8 @@ export async function extract(
         `${width} columns: at most ${input.limits.maxColumns} (EXTRACTION_MAX_COLUMNS)`,
       );
     }
-    if (width === 0) throw new ExtractionError('empty', `${sheet.position()}: the header names no columns`);
+    if (width === 0)
+      throw new ExtractionError('empty', `${headerRecord?.where ?? 'line 1'}: the header names no columns`);
     const names = columnNames(
       header
         ? header.map((cell) => (typeof cell === 'string' ? cell : null))
@@ -164,41 +155,40 @@ export async function extract(
     let ragged = 0;
     let count = 0;
     const table = name;
-    async function* rows(): AsyncGenerator<Cell[]> {
-      const fit = (row: Cell[], where: () => string): Cell[] => {
-        if (row.length !== width) {
-          ragged += 1;
-          if (ragged <= MAX_NAMED_WARNINGS) {
-            warnings.push({
-              table,
-              message: `${where()}: ${row.length} values where the table has ${width} columns (${row.length > width ? 'extra values dropped' : 'missing values left empty'})`,
-            });
-          }
-          return row.length > width
+    /** Counts the batch's rows against the limit and pads or cuts ragged ones to the table's width. */
+    const fit = (batch: RecordBatch): RecordBatch => {
+      count += batch.rows.length;
+      if (count > maxRows)
+        throw new ExtractionError(
+          'too_many_rows',
+          `more than ${maxRows} rows (max_rows / EXTRACTION_MAX_ROWS)`,
+        );
+      for (let i = 0; i < batch.rows.length; i += 1) {
+        const row = batch.rows[i];
+        if (row.length === width) continue;
+        ragged += 1;
+        if (ragged <= MAX_NAMED_WARNINGS) {
+          warnings.push({
+            table,
+            message: `${batch.where(i)}: ${row.length} values where the table has ${width} columns (${row.length > width ? 'extra values dropped' : 'missing values left empty'})`,
+          });
+        }
+        batch.rows[i] =
+          row.length > width
             ? row.slice(0, width)
             : [...row, ...new Array<null>(width - row.length).fill(null)];
-        }
-        return row;
-      };
-      const counted = (row: Cell[], where: () => string) => {
-        count += 1;
-        if (count > maxRows) {
-          throw new ExtractionError(
-            'too_many_rows',
-            `more than ${maxRows} rows (max_rows / EXTRACTION_MAX_ROWS)`,
-          );
-        }
-        return fit(row, where);
-      };
-      for (const { row, where } of sample) yield counted(row, () => where);
-      for (let row = await next(); row !== undefined; row = await next()) yield counted(row, sheet.position);
+      }
+      return batch;
+    };
+    async function* rows(): AsyncGenerator<RecordBatch> {
+      if (sample.length > 0) yield fit({ rows: sample.map(({ row }) => row), where: (i) => sample[i].where });
+      for await (const batch of records.rest()) yield fit(batch);
     }
     let loaded: number;
     try {
       loaded = await sink(
         { name, ...(sheet.sheet !== undefined ? { sheet: sheet.sheet } : {}), columns },
         rows(),
-        sheet.position,
       );
     } catch (error) {
       const configured =
@@ -206,7 +196,7 @@ export async function extract(
       if (configured) {
         throw new ExtractionError(
           'bad_value',
-          `${sheet.position()}: a value of column '${(error as ColumnMismatch).column}' is not a ${configured}, the type the configuration gives it`,
+          `${(error as ColumnMismatch).where}: a value of column '${(error as ColumnMismatch).column}' is not a ${configured}, the type the configuration gives it`,
         );
       }
       throw error;

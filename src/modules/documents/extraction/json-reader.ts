@@ -3,6 +3,9 @@ import type { Cell } from './column-types';
 import { decoder } from './decode';
 import { ExtractionError, type OpenBytes, type SheetSource } from './source';
 
+/** Records per batch handed on. */
+const BATCH_ROWS = 256;
+
 /** One element's largest size (its text): a huge or unterminated element fails the job instead of growing memory. */
 const MAX_ELEMENT_CHARS = 16 * 1024 * 1024;
 
@@ -111,13 +114,22 @@ export async function readJson(open: OpenBytes, options: { encoding: string }): 
     index += 1;
   }
   const columns = [...keys.keys()];
-  let position = 0;
-  async function* rows(): AsyncGenerator<Cell[]> {
+  // Elements before the latest batch.
+  let before = 0;
+  async function* rows(): AsyncGenerator<Cell[][]> {
+    let batch: Cell[][] = [];
+    let read = 0;
     for await (const value of arrayElements(decoded(await open(), options.encoding))) {
-      const object = objectAt(value, position);
-      position += 1;
-      yield columns.map((key) => cellOf(object[key]));
+      const object = objectAt(value, read);
+      read += 1;
+      batch.push(columns.map((key) => cellOf(object[key])));
+      if (batch.length === BATCH_ROWS) {
+        yield batch;
+        before += batch.length;
+        batch = [];
+      }
     }
+    if (batch.length > 0) yield batch;
   }
-  return [{ columns, records: rows(), position: () => `element ${position}` }];
+  return [{ columns, records: rows(), position: (i) => `element ${before + i + 1}` }];
 }

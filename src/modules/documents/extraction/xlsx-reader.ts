@@ -4,6 +4,9 @@ import { ExtractionError, type OpenBytes, type SheetSource } from './source';
 
 type CellValue = ExcelJS.CellValue;
 
+/** Rows per batch handed on. */
+const BATCH_ROWS = 256;
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** A date cell as text: a date alone when it has no time of day, else an ISO-8601 UTC timestamp. */
@@ -58,19 +61,30 @@ export async function* readXlsx(open: OpenBytes, only?: string): AsyncGenerator<
         for await (const _row of worksheet) void _row;
         continue;
       }
-      let rowNumber = 0;
-      async function* rows(): AsyncGenerator<Cell[]> {
+      // The sheet row numbers of the latest batch.
+      let numbers: number[] = [];
+      async function* rows(): AsyncGenerator<Cell[][]> {
+        let batch: Cell[][] = [];
+        let next: number[] = [];
         try {
           for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
-            rowNumber = row.number;
             // Array.from, not map: row.values is sparse where cells are empty.
-            yield Array.from((row.values as CellValue[]).slice(1), cellText);
+            batch.push(Array.from((row.values as CellValue[]).slice(1), cellText));
+            next.push(row.number);
+            if (batch.length === BATCH_ROWS) {
+              numbers = next;
+              yield batch;
+              batch = [];
+              next = [];
+            }
           }
         } catch (error) {
           throw unreadable(error);
         }
+        numbers = next;
+        if (batch.length > 0) yield batch;
       }
-      yield { sheet: name, records: rows(), position: () => `sheet '${name}' row ${rowNumber}` };
+      yield { sheet: name, records: rows(), position: (i) => `sheet '${name}' row ${numbers[i] ?? '?'}` };
     }
   } catch (error) {
     throw unreadable(error);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import { parse as parseCsv } from 'csv-parse/sync';
+import Papa from 'papaparse';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Transactions } from '../../../core/database/transaction';
 import { DATASET_TABLES, DatasetRepository } from '../../data/dataset.repository';
@@ -587,13 +587,10 @@ async function headerOf(source: Readable): Promise<{ header: string[]; stream: R
     .toString('utf8')
     .replace(/^\uFEFF/, '')
     .replace(/\r$/, '');
-  let header: string[];
-  try {
-    const records: string[][] = parseCsv(line);
-    header = records[0] ?? [];
-  } catch (error) {
-    throw new PermanentStepError(`the export's header is not CSV: ${(error as Error).message}`);
-  }
+  const parsed = Papa.parse<string[]>(line, { delimiter: ',' });
+  if (parsed.errors.length > 0)
+    throw new PermanentStepError(`the export's header is not CSV: ${parsed.errors[0].message}`);
+  const header = parsed.data[0] ?? [];
   const bad = header.find((c) => c.trim() === '' || Buffer.byteLength(c) > 63);
   if (header.length === 0 || bad !== undefined)
     throw new PermanentStepError(`the export's header has an empty or over-long column name`);
