@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BroadcastCache } from '../../core/cache/broadcast-cache';
 import { AuthConfig } from '../../core/config/auth.config';
@@ -15,9 +15,12 @@ import type { PolicyEntity } from './entities/policy.entity';
  */
 @Injectable()
 export class PolicyCache extends BroadcastCache<readonly PolicyEntity[]> {
-  /** A worker reads no AuthConfig: it enforces no policies (its work has no request principal), so it caches none. */
+  /**
+   * A worker reads no AuthConfig: it enforces no policies (its work has no request principal), so it caches none.
+   * The token is named: the type `AuthConfig | undefined` reaches Nest as `Object`, which nothing provides.
+   */
   constructor(
-    @Optional() config: AuthConfig | undefined,
+    @Optional() @Inject(AuthConfig) config: AuthConfig | undefined,
     redisConfig: RedisConfig,
     @InjectRedis() redis: Redis,
     subscriber: EventSubscriber,

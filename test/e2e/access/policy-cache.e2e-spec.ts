@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from 'pg';
 import {
   apiKey,
   call,
@@ -85,6 +86,18 @@ describe('access policies cached per process', () => {
     const policy = `/api/v1/policies/${created.body.id as string}`;
     expect(await run(apiB.url, member, prod)).toBe(403);
     expect(await run(apiA.url, member, prod)).toBe(403);
+
+    // A change made behind the API's back sends no message: within the TTL both processes keep judging by what
+    // they cached (no database read per request), which is what the message is for.
+    const db = new Client({ connectionString: backends.databaseUrl });
+    await db.connect();
+    try {
+      await db.query('UPDATE access_policies SET enabled = false WHERE id = $1', [created.body.id]);
+    } finally {
+      await db.end();
+    }
+    expect(await run(apiA.url, member, prod)).toBe(403);
+    expect(await run(apiB.url, member, prod)).toBe(403);
 
     const body = (enabled: boolean) => ({ name: 'no prod runs', rules: [DENY_PROD], enabled });
     expect(
