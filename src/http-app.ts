@@ -3,14 +3,12 @@ import { RequestMethod } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { AppConfig } from './core/config/app.config';
 import { answerClientErrorsInEnvelope } from './core/http/client-error';
 import { jsonBody } from './core/http/json-body';
-import { assignRequestId, enterRequestContext, requestIdOf } from './core/http/request-id';
-import { redactUrl, tenantOf } from './core/logging/logger';
-import type { Principal } from './core/auth/principal';
+import { assignRequestId, enterRequestContext } from './core/http/request-id';
+import { requestLogging } from './core/logging/request-log';
 import { httpMetrics } from './modules/observability/http-metrics.middleware';
 import { mountQueueBoard } from './modules/observability/queue-board';
 import { MetricsService } from './core/metrics/metrics.service';
@@ -35,20 +33,7 @@ export function configureHttpApp(app: NestExpressApplication, logger: Logger): v
   answerClientErrorsInEnvelope(app.getHttpServer());
   app.set('trust proxy', 'loopback');
   app.use(assignRequestId);
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => requestIdOf(req) ?? '',
-      customAttributeKeys: { reqId: 'request_id' },
-      customProps: (req) => tenantOf(req as { user?: Principal }),
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-      quietReqLogger: true,
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-    }),
-  );
+  app.use(requestLogging(logger));
   app.use(httpMetrics(app.get(MetricsService)));
   // Without upgrade-insecure-requests: Swagger UI served over plain http on a non-localhost host (docker compose,
   // an IP) would otherwise have its assets upgraded to https and fail to load.

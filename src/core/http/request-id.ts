@@ -5,6 +5,13 @@ import { requestContext } from '../tenancy/request-context';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request's id (X-Request-ID), set by assignRequestId. */
+    id?: string;
+  }
+}
+
 export function requestIdOf(req: IncomingMessage): string | undefined {
   return typeof req.id === 'string' ? req.id : undefined;
 }

@@ -90,12 +90,16 @@ export function createLogger(
       base: { service: 'conflux', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: (_merge, _level, logger) => {
-        const requestId = currentRequestId();
-        const bound = logger.bindings() as { request_id?: string; tenant_id?: string };
-        const tenantId = bound.tenant_id ? undefined : currentPrincipal()?.tenant_id;
+      // What the line or its logger already carries is not added again. The child's bindings are read as the
+      // JSON text pino keeps them in: bindings() would parse it on every line.
+      mixin: (merge, _level, logger) => {
+        const bound =
+          (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym] ?? '';
+        const has = (key: string) => key in merge || bound.includes(`"${key}":`);
+        const requestId = has('request_id') ? undefined : currentRequestId();
+        const tenantId = has('tenant_id') ? undefined : currentPrincipal()?.tenant_id;
         return {
-          ...(requestId && !bound.request_id ? { request_id: requestId } : {}),
+          ...(requestId ? { request_id: requestId } : {}),
           ...(tenantId ? { tenant_id: tenantId } : {}),
         };
       },
