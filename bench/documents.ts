@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findFreePort } from '../src/core/net/free-port';
+import { WORKER_NODE_FLAGS } from '../src/worker-flags';
 import { uploadFile } from './upload';
 import { call, loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
@@ -123,7 +124,10 @@ async function main(): Promise<void> {
   // The compiled processes, as production runs them (`npm run bench:documents` builds first; BENCH_DIST names
   // another build directory, e.g. one `tsc -p tsconfig.build.json --outDir` emitted).
   const dist = process.env.BENCH_DIST ?? path.join(__dirname, '../dist');
-  const entry = (name: string) => [path.join(dist, `${name}.js`)];
+  const entry = (name: string) => [
+    ...(name === 'worker' ? WORKER_NODE_FLAGS : []),
+    path.join(dist, `${name}.js`),
+  ];
   const api = await launch(
     entry('main'),
     { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },

@@ -7,6 +7,7 @@ import type { Ingress } from 'kubernetes-types/networking/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import { RedisConfig } from '../../src/core/config/redis.config';
 import { QUEUE_NAMES } from '../../src/core/queue/job-catalog';
+import { WORKER_NODE_FLAGS } from '../../src/worker-flags';
 import { allEnv, envText } from './env';
 
 /** A rendered file: its name under deploy/k8s/ and the objects in it. */
@@ -135,7 +136,7 @@ function workerDeployment(group: (typeof WORKER_GROUPS)[number]): Deployment {
       template: {
         metadata: { labels: { ...selector(component), 'conflux.dev/role': 'worker' } },
         spec: podSpec([
-          container('worker', ['node', 'dist/worker.js'], {
+          container('worker', ['node', ...WORKER_NODE_FLAGS, 'dist/worker.js'], {
             env: [{ name: 'WORKER_QUEUES', value: group.queues.join(',') }],
             ports: [{ name: 'metrics', containerPort: WORKER_METRICS_PORT }],
             readinessProbe: { tcpSocket: { port: 'metrics' }, periodSeconds: 10 },

@@ -1,3 +1,4 @@
+import { WORKER_NODE_FLAGS } from '../../src/worker-flags';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -155,6 +156,7 @@ export async function spawnWorker(
     process.execPath,
     [
       ...(entry.endsWith('.js') ? [] : ['-r', TS_NODE]),
+      ...WORKER_NODE_FLAGS,
       ...(process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       entry,
     ],
