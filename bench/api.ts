@@ -23,6 +23,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { pgTransaction } from './pg-transaction';
+import { API_NODE_FLAGS } from '../src/node-flags';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
 import {
@@ -223,7 +224,11 @@ async function spawnApi(
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(API_ENTRY.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : []), API_ENTRY],
+    [
+      ...(API_ENTRY.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : []),
+      ...API_NODE_FLAGS,
+      API_ENTRY,
+    ],
     {
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
       stdio: ['ignore', openSync('/dev/null', 'w'), 'pipe'],

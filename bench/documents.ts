@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findFreePort } from '../src/core/net/free-port';
-import { WORKER_NODE_FLAGS } from '../src/worker-flags';
+import { API_NODE_FLAGS, WORKER_NODE_FLAGS } from '../src/node-flags';
 import { uploadFile } from './upload';
 import { call, loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   // another build directory, e.g. one `tsc -p tsconfig.build.json --outDir` emitted).
   const dist = process.env.BENCH_DIST ?? path.join(__dirname, '../dist');
   const entry = (name: string) => [
-    ...(name === 'worker' ? WORKER_NODE_FLAGS : []),
+    ...(name === 'worker' ? WORKER_NODE_FLAGS : API_NODE_FLAGS),
     path.join(dist, `${name}.js`),
   ];
   const api = await launch(

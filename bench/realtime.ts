@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { WebSocket } from 'ws';
+import { API_NODE_FLAGS } from '../src/node-flags';
 import type { RedisConfig } from '../src/core/config/redis.config';
 import { EventPublisher } from '../src/core/events/event-publisher';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
 
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const api = await launch(
-    [path.join(__dirname, '../dist/main.js')],
+    [...API_NODE_FLAGS, path.join(__dirname, '../dist/main.js')],
     { ...backends.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     /Conflux API listening/,
   );

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
+import { API_NODE_FLAGS } from '../src/node-flags';
 import { findFreePort } from '../src/core/net/free-port';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
@@ -55,7 +56,7 @@ async function spawnApi(
   env: Record<string, string | undefined>,
 ): Promise<{ url: string; child: ChildProcess }> {
   const port = await findFreePort(13100 + Math.floor(Math.random() * 500));
-  const child = spawn(process.execPath, [path.join(__dirname, '../dist/main.js')], {
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, path.join(__dirname, '../dist/main.js')], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: 'ignore',
   });

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
+import { API_NODE_FLAGS } from '../src/node-flags';
 import { findFreePort } from '../src/core/net/free-port';
 import { call, loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${port}`;
   // The compiled API, as production runs it (`npm run bench:storage` builds first).
   const { child: api } = await launch(
-    [...NODE_ARGS, path.join(__dirname, '../dist/main.js')],
+    [...API_NODE_FLAGS, ...NODE_ARGS, path.join(__dirname, '../dist/main.js')],
     { ...backends.env, ...storageEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     /Conflux API (is running|listening)/,
   );

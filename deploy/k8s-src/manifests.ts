@@ -7,7 +7,7 @@ import type { Ingress } from 'kubernetes-types/networking/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import { RedisConfig } from '../../src/core/config/redis.config';
 import { QUEUE_NAMES } from '../../src/core/queue/job-catalog';
-import { WORKER_NODE_FLAGS } from '../../src/worker-flags';
+import { API_NODE_FLAGS, WORKER_NODE_FLAGS } from '../../src/node-flags';
 import { allEnv, envText } from './env';
 
 /** A rendered file: its name under deploy/k8s/ and the objects in it. */
@@ -102,7 +102,7 @@ function apiDeployment(): Deployment {
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(API_PORT) },
         },
         spec: podSpec([
-          container('api', ['node', 'dist/main.js'], {
+          container('api', ['node', ...API_NODE_FLAGS, 'dist/main.js'], {
             ports: [{ name: 'http', containerPort: API_PORT }],
             // Readiness is the health endpoint: 503 while the database or Redis is unreachable.
             readinessProbe: {

@@ -1,4 +1,4 @@
-import { WORKER_NODE_FLAGS } from '../../src/worker-flags';
+import { WORKER_NODE_FLAGS } from '../../src/node-flags';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
