@@ -165,24 +165,28 @@ describe('tenant onboarding', () => {
     expect(JSON.stringify(bad.body.details)).toContain('^[a-zA-Z0-9_]{3,50}$');
   });
 
+  /** POST /tenants/onboard of a STARTER tenant whose owner is owner@<id>.test, answered as it is. */
+  const onboardStarter = (tenantId: string) =>
+    call(api.url, 'POST', '/api/v1/tenants/onboard', {
+      credentials: admin,
+      body: {
+        tenant_id: tenantId,
+        company_name: tenantId,
+        admin_email: `owner@${tenantId}.test`,
+        subscription_plan: 'STARTER',
+      },
+    });
+
   it('leaves nothing behind when it fails half-way (after the tenant, owner, key and schema exist)', async () => {
     // A role of that name already exists: CREATE ROLE fails after everything before it succeeded.
     await db.query(`CREATE ROLE "${roleOf('halfway')}" NOLOGIN`);
     try {
-      const res = await call(api.url, 'POST', '/api/v1/tenants/onboard', {
-        credentials: admin,
-        body: {
-          tenant_id: 'halfway',
-          company_name: 'Half',
-          admin_email: 'h@halfway.test',
-          subscription_plan: 'STARTER',
-        },
-      });
+      const res = await onboardStarter('halfway');
       expect(res.status).toBe(500);
       expect(JSON.stringify(res.body)).not.toMatch(/CREATE ROLE|already exists/);
       const leftovers = await db.query(`
         SELECT (SELECT count(*) FROM tenants WHERE id = 'halfway')::int AS tenants,
-               (SELECT count(*) FROM users WHERE email = 'h@halfway.test')::int AS users,
+               (SELECT count(*) FROM users WHERE email = 'owner@halfway.test')::int AS users,
                (SELECT count(*) FROM api_keys WHERE tenant_id = 'halfway')::int AS keys,
                (SELECT count(*) FROM audit_events WHERE tenant_id = 'halfway')::int AS events,
                (SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'tenant_halfway')::int AS schemas`);
@@ -204,15 +208,7 @@ describe('tenant onboarding', () => {
       END $$;
       CREATE TRIGGER refuse_load BEFORE INSERT ON pipeline_stage_stats FOR EACH ROW EXECUTE FUNCTION refuse_load();`);
     try {
-      const res = await call(api.url, 'POST', '/api/v1/tenants/onboard', {
-        credentials: admin,
-        body: {
-          tenant_id: 'dryfail',
-          company_name: 'Dry',
-          admin_email: 'd@dryfail.test',
-          subscription_plan: 'STARTER',
-        },
-      });
+      const res = await onboardStarter('dryfail');
       expect(res.status).toBe(500);
       expect(res.body).toMatchObject({
         error_code: 'DATASET_DRYRUN_FAILED',
