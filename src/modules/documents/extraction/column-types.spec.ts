@@ -27,6 +27,24 @@ describe('inferTypes', () => {
     expect(fits('bigint', '9223372036854775808')).toBe(false);
   });
 
+  it('never takes as a timestamp what Postgres refuses (that would fail the job, not make the column text)', () => {
+    for (const ok of [
+      '2024-01-01 10:00:60',
+      '2024-01-01T10:00:00.123456Z',
+      '2024-01-01 10:00:00+15:59',
+      '2024-01-01 10:00-0530',
+      '0001-01-01 00:00',
+    ])
+      expect([ok, fits('timestamptz', ok)]).toEqual([ok, true]);
+    for (const refused of [
+      '2024-01-01 10:00:61',
+      '2024-01-01 10:00:00+16',
+      '2024-01-01 10:00:00+01:60',
+      '0000-01-01 00:00',
+    ])
+      expect([refused, fits('timestamptz', refused)]).toEqual([refused, false]);
+  });
+
   it('lets anything be text or jsonb', () => {
     expect(fits('text', { json: [1] })).toBe(true);
     expect(fits('jsonb', 'plain')).toBe(true);

@@ -9,8 +9,9 @@ const BOOLEAN = /^(true|false)$/i;
 const INTEGER = /^-?(0|[1-9]\d{0,18})$/;
 const NUMERIC = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d{1,3})?$|^-?\.\d+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Date, hour, minute, then optional seconds (6) and UTC offset hours (7) and minutes (8). */
 const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(:\d{2}(\.\d{1,6})?)?(Z|[-+]\d{2}(:?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[-+](\d{2})(?::?(\d{2}))?)?$/i;
 const BIGINT_MAX = 2n ** 63n - 1n;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -47,11 +48,15 @@ export function fits(type: ColumnType, cell: Exclude<Cell, null>): boolean {
     }
     case 'timestamptz': {
       const match = TIMESTAMP.exec(cell);
+      // As Postgres takes them: second 60 rolls over (a leap second), offsets reach +-15:59.
       return (
         match !== null &&
         validDate(match[1], match[2], match[3]) &&
         Number(match[4]) < 24 &&
-        Number(match[5]) < 60
+        Number(match[5]) < 60 &&
+        Number(match[6] ?? 0) <= 60 &&
+        Number(match[7] ?? 0) <= 15 &&
+        Number(match[8] ?? 0) < 60
       );
     }
   }
