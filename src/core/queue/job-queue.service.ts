@@ -45,6 +45,11 @@ export class JobQueue implements BeforeApplicationShutdown {
     jobs: Array<{ payload: JobPayloads[N]; options?: JobsOptions }>,
   ): Promise<void> {
     if (jobs.length === 0) return;
+    // One job needs no pipeline (ioredis copies every defined script into each pipeline it builds).
+    if (jobs.length === 1) {
+      await this.enqueue(name, jobs[0].payload, jobs[0].options);
+      return;
+    }
     const queueName = this.catalog[name];
     if (!queueName) throw new Error(`job '${String(name)}' is not in the job catalog`);
     await this.queue(queueName).addBulk(

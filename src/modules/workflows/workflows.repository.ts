@@ -91,8 +91,13 @@ export class WorkflowsRepository {
     });
   }
 
-  findById(tenantId: string, id: string): Promise<WorkflowEntity | null> {
-    return this.repo.findOne({ where: { tenant_id: tenantId, id } });
+  /** One statement as written (every run start reads its workflow: TypeORM's query building cost 0.2 ms a call). */
+  async findById(tenantId: string, id: string): Promise<WorkflowEntity | null> {
+    const [row] = await this.tx.rows<WorkflowEntity>(
+      'SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2',
+      [tenantId, id],
+    );
+    return row ? Object.assign(new WorkflowEntity(), row) : null;
   }
 
   /**
