@@ -18,4 +18,4 @@ COPY --from=build /app/dist ./dist
 COPY templates ./templates
 USER node
 EXPOSE 3000
-CMD ["node", "--max-old-space-size=512", "dist/main.js"]
+CMD ["node", "--max-old-space-size=512", "--expose-gc", "dist/main.js"]

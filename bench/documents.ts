@@ -2,7 +2,7 @@
  * `npm run bench:documents`: uploads a generated BENCH_DOCUMENTS_ROWS-row (1,000,000, about 100 MB) CSV to the
  * compiled API and extracts it with the compiled worker, both as their own processes. Reports the extraction's
  * rows/s (the job's started_at -> finished_at, as the worker recorded them), the worker's peak RSS during the job
- * (target: under 300 MB) and the API's RSS growth during the upload (target: flat), against the physical floor
+ * (target: under 300 MB) and the API's RSS growth during each of two uploads of the file (target: flat), against the physical floor
  * measured in the same run: `COPY ... FROM STDIN (FORMAT csv)` of the same file into a table of the same types,
  * streamed with pg-copy-streams from this process (target: Conflux at 0.5x of its throughput or better). Numbers,
  * not a test.
@@ -143,14 +143,20 @@ async function main(): Promise<void> {
   try {
     console.log(`file: ${ROWS} rows, ${mb(size)} MB (${COLUMNS})`);
 
-    const up = await peakDuring(api.pid as number, () =>
-      uploadFile(`${apiUrl}/api/v1/documents`, key, file, 'orders.csv'),
-    );
-    if (up.result.status !== 201) throw new Error(`upload answered ${up.result.status}: ${up.result.body}`);
-    const document = JSON.parse(up.result.body) as { id: string };
-    console.log(
-      `upload: API RSS ${mb(up.before)} -> peak ${mb(up.peak)} MB (+${mb(up.peak - up.before)} MB)`,
-    );
+    // Twice: the first upload also pays the API's one-time growth (code paths compiled, pools and buffers
+    // allocated for the first time), the second shows what an upload itself costs.
+    const uploads: Array<{ result: { status: number; body: string }; before: number; peak: number }> = [];
+    for (const nth of ['first', 'second']) {
+      const up = await peakDuring(api.pid as number, () =>
+        uploadFile(`${apiUrl}/api/v1/documents`, key, file, 'orders.csv'),
+      );
+      if (up.result.status !== 201) throw new Error(`upload answered ${up.result.status}: ${up.result.body}`);
+      uploads.push(up);
+      console.log(
+        `${nth} upload: API RSS ${mb(up.before)} -> peak ${mb(up.peak)} MB (+${mb(up.peak - up.before)} MB)`,
+      );
+    }
+    const document = JSON.parse(uploads[0].result.body) as { id: string };
 
     const job = await peakDuring(worker.pid as number, async () => {
       const created = await call(apiUrl, 'POST', '/api/v1/jobs', {
@@ -193,7 +199,9 @@ async function main(): Promise<void> {
     const ratio = conflux / raw;
     console.log(
       `\nconflux / raw COPY throughput: ${ratio.toFixed(2)}x (${ratio >= 0.5 ? 'meets' : 'BELOW'} the 0.5x target); ` +
-        `API RSS growth during a ${mb(size)} MB upload: +${mb(up.peak - up.before)} MB`,
+        `API RSS growth during a ${mb(size)} MB upload: ` +
+        uploads.map((up) => `+${mb(up.peak - up.before)} MB`).join(' (first), ') +
+        ' (second)',
     );
   } finally {
     await db.end();

@@ -32,7 +32,7 @@ import {
   type StoredObject,
 } from './object-storage';
 import type { StorageUrlSigner } from './url-signer';
-import { COPY_CHUNK, metered } from './metered';
+import { COPY_CHUNK, metered, scavenging } from './metered';
 
 const TEMP_PREFIX = `${RESERVED_PREFIX}tmp-`;
 const META_PREFIX = `${RESERVED_PREFIX}meta.`;
@@ -125,7 +125,10 @@ export class LocalObjectStorage extends ObjectStorage {
       const st = await handle.stat({ bigint: true });
       if (!st.isFile()) throw new ObjectNotFoundError(key);
       const info = await this.describe(file, st);
-      return { ...info, stream: handle.createReadStream({ autoClose: true, highWaterMark: COPY_CHUNK }) };
+      return {
+        ...info,
+        stream: scavenging(handle.createReadStream({ autoClose: true, highWaterMark: COPY_CHUNK })),
+      };
     } catch (error) {
       await handle.close();
       throw error;

@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Logger } from '@nestjs/common';
 import type { StorageConfig } from '../../core/config/storage.config';
-import { metered } from './metered';
+import { metered, scavenging } from './metered';
 import type { ObjectKey } from './object-key';
 import {
   type BucketUsage,
@@ -147,7 +147,7 @@ export class S3ObjectStorage extends ObjectStorage {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key.toString() }));
       return {
-        stream: out.Body as Readable,
+        stream: scavenging(out.Body as Readable),
         size: out.ContentLength ?? 0,
         modified: out.LastModified ?? new Date(0),
         etag: unquote(out.ETag),
