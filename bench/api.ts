@@ -422,10 +422,17 @@ return c`;
   app.get(
     '/api/v1/runs/:id',
     handle(async (req, res, { tenantId }) => {
-      const { rows } = await pool.query('SELECT * FROM runs WHERE tenant_id = $1 AND id = $2', [
-        tenantId,
-        req.params.id,
-      ]);
+      // A run answers with its context, which Conflux stores once per step (step_runs) and assembles on read:
+      // the floor assembles it too, with the same statement.
+      const { rows } = await pool.query(
+        `SELECT r.*, jsonb_build_object('input', r.input, 'steps', COALESCE((
+           SELECT jsonb_object_agg(s.step_id, CASE WHEN s.status = 'completed'
+                    THEN jsonb_build_object('status', s.status, 'output', s.output)
+                    ELSE jsonb_build_object('status', s.status) END)
+             FROM step_runs s WHERE s.run_id = r.id), '{}'::jsonb)) AS context
+           FROM runs r WHERE r.tenant_id = $1 AND r.id = $2`,
+        [tenantId, req.params.id],
+      );
       if (rows[0]) res.json(rows[0]);
       else res.status(404).end();
     }),
