@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import type { ErrorDetails } from './app.exception';
+import { redactSecrets } from '../redaction/redact';
 
 export interface ErrorEnvelope {
   error_code: string;
@@ -39,7 +40,7 @@ export function errorEnvelope(
     error_code: code ?? DEFAULT_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'ERROR'),
     error: STATUS_CODES[status] ?? 'Error',
     message,
-    ...(details ? { details } : {}),
+    ...(details ? { details: redactSecrets(details) } : {}),
     ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}),
     request_id: requestId,
   };

@@ -8,6 +8,7 @@ import { auditHash, GENESIS_HASH } from './audit-hash';
 import { type AuditFilter, AuditRepository } from './audit.repository';
 import type { AuditEventResponse, AuditVerifyResponse } from './dto/audit.dto';
 import type { AuditEventEntity } from './entities/audit-event.entity';
+import { redactSecrets } from '../../core/redaction/redact';
 
 export interface AuditRecord {
   tenantId: string | null;
@@ -46,7 +47,7 @@ export class AuditService {
       x_user_id: context?.xUserId ?? null,
       resource_type: record.resourceType,
       resource_id: record.resourceId ?? null,
-      details: record.details ?? {},
+      details: redactSecrets(record.details ?? {}),
       sha256: record.sha256 ?? null,
     });
     this.tx.afterCommit(() => void this.announce(stored));

@@ -18,6 +18,7 @@ import { ExpressionError, ExpressionEvaluator } from '../steps/expressions';
 import { FairShare } from './fair-share';
 import { WorkflowGraph } from './graph';
 import { RunHooks } from './run-hooks';
+import { redactSecrets } from '../../core/redaction/redact';
 
 export class RunConflictException extends AppException {
   constructor(message: string) {
@@ -873,9 +874,11 @@ export class EngineService {
     unit: RunUnit,
     type: string,
     stepId: string | null,
-    data: Record<string, unknown>,
+    details: Record<string, unknown>,
   ): void {
     const { run } = unit;
+    // A step's output keeps its credentials for the steps after it (step_runs); its events show none.
+    const data = redactSecrets(details);
     run.next_seq += 1;
     const timestamp = new Date();
     unit.events.push({ seq: run.next_seq, event_type: type, step_id: stepId, data, timestamp });

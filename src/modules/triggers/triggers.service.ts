@@ -18,15 +18,13 @@ import type { ScheduleResponse, UpsertScheduleDto, WebhookSecretResponse } from 
 import type { ScheduleEntity } from './entities/schedule.entity';
 import { TriggersRepository } from './triggers.repository';
 import { TOLERANCE_SECONDS } from './webhook-signature';
+import { isSecretName } from '../../core/redaction/redact';
 
-/** Headers a webhook run sees in its input: the delivery's own, minus credentials. */
-const HIDDEN_HEADERS = new Set([
-  'authorization',
-  'x-api-key',
-  'cookie',
-  'x-conflux-signature',
-  'x-idempotency-key',
-]);
+/**
+ * Headers a webhook run sees in its input: the delivery's own, minus credentials (any secret-named header:
+ * Authorization, Cookie, X-Api-Key, X-Api-Token, X-Conflux-Signature, ...) and the idempotency key.
+ */
+const visibleHeader = (name: string) => name !== 'x-idempotency-key' && !isSecretName(name);
 /** Delivery ids by provider: Conflux's own, GitHub's, Standard Webhooks'. */
 const DELIVERY_HEADERS = ['x-delivery-id', 'x-github-delivery', 'webhook-id'];
 
@@ -88,7 +86,7 @@ export class TriggersService {
   ) {
     const workflow = await this.workflows.requireRunnable(tenantId, workflowId);
     await this.policies.assert('run', 'Workflow', toWorkflowResponse(workflow));
-    const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => !HIDDEN_HEADERS.has(name)));
+    const visible = Object.fromEntries(Object.entries(headers).filter(([name]) => visibleHeader(name)));
     const deliveryId = DELIVERY_HEADERS.map((name) => headers[name]).find(
       (v): v is string => typeof v === 'string' && v.length > 0,
     );

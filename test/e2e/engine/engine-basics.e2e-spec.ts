@@ -76,6 +76,37 @@ describe('engine: flow', () => {
     expect(events.at(-1)?.event_type).toBe('run.completed');
   });
 
+  it("keeps a step's credentials for the steps after it, and shows none in the run's events", async () => {
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          {
+            id: 'login',
+            type: 'transform',
+            config: {
+              expression: '{"user": "ada", "access_token": "tok_" & input.n, "auth": {"password": "pw"}}',
+            },
+          },
+          { id: 'use', type: 'transform', config: { expression: 'steps.login.output.access_token' } },
+        ],
+        ['start->login', 'login->use'],
+      ),
+    );
+    const started = await startRun(api.url, acme, id, { n: 7 });
+    const run = await waitForStatus(api.url, acme, started.body.id as string, ['completed', 'failed']);
+    expect(run.context.steps.use).toEqual({ status: 'completed', output: 'tok_7' });
+    const completed = (await eventsOf(api.url, acme, run.id)).find(
+      (e) => e.event_type === 'step.completed' && e.step_id === 'login',
+    );
+    expect(completed?.data).toEqual({
+      attempt: 1,
+      output: { user: 'ada', access_token: '[redacted]', auth: { password: '[redacted]' } },
+    });
+  });
+
   it('fans out and joins: the join runs once, after both branches', async () => {
     const id = await publish(
       api.url,

@@ -66,6 +66,9 @@ describe('webhook triggers', () => {
     const res = await deliver(body, {
       'x-conflux-signature': signWebhook(secret, body),
       'x-github-event': 'push',
+      'x-api-token': 'tok_sender_credential',
+      'x-session-token': 'sess_sender_credential',
+      'x-partner-secret': 'partner_credential',
     });
     expect(res.status).toBe(201);
     const run = (await res.json()) as {
@@ -76,6 +79,11 @@ describe('webhook triggers', () => {
     expect(run.trigger_type).toBe('webhook');
     expect(run.input.headers['x-github-event']).toBe('push');
     expect(run.input.headers).not.toHaveProperty('x-conflux-signature');
+    // Secret-named headers never reach the run (nor its stored input), whatever the sender calls them.
+    expect(Object.keys(run.input.headers)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/token|secret|signature|authorization|cookie/)]),
+    );
+    expect(JSON.stringify(run)).not.toMatch(/_credential/);
     const done = await waitForStatus(api.url, acme, run.id, ['completed', 'failed']);
     expect(done.context.steps.ref.output).toBe('refs/heads/main');
   });
