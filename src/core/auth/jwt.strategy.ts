@@ -10,10 +10,12 @@ import { TenantDirectory } from './tenant-directory';
 import { CONFLUX_ISSUER } from './token.service';
 
 const ASYMMETRIC = ['RS256', 'ES256'];
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 interface Claims {
   sub?: string;
   exp?: number;
+  iat?: number;
   iss?: string;
   role?: unknown;
   tenant_id?: unknown;
@@ -45,10 +47,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       algorithms: ['HS256', ...(jwks ? ASYMMETRIC : [])] as jwt.Algorithm[],
       ...(config.JWT_ISSUER ? { issuer: [config.JWT_ISSUER, CONFLUX_ISSUER] } : {}),
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
-      jsonWebTokenOptions: {
-        clockTolerance: 5,
-        ...(config.JWT_MAX_AGE_SECONDS ? { maxAge: config.JWT_MAX_AGE_SECONDS } : {}),
-      },
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
       secretOrKeyProvider: (_req: unknown, raw: string, done: (err: Error | null, key?: string) => void) => {
         const header = jwt.decode(raw, { complete: true })?.header;
         if (header?.alg === 'HS256') return done(null, config.JWT_SECRET);
@@ -64,12 +63,26 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** Refuses what would otherwise be accepted forever or fail later: no expiry, a tenant that does not exist. */
+  /**
+   * Refuses what would otherwise be accepted forever or fail later: no expiry (unless JWT_MAX_AGE_SECONDS accepts
+   * it by its age; a token with `exp` is judged by its `exp` alone), a tenant that does not exist.
+   */
   async validate(claims: Claims): Promise<Principal> {
-    if (claims.exp === undefined && !this.config.JWT_MAX_AGE_SECONDS) {
-      throw new InvalidTokenException(
-        'the token has no expiry (exp); set JWT_MAX_AGE_SECONDS to accept such tokens by age',
-      );
+    if (claims.exp === undefined) {
+      const maxAge = this.config.JWT_MAX_AGE_SECONDS;
+      if (!maxAge) {
+        throw new InvalidTokenException(
+          'the token has no expiry (exp); set JWT_MAX_AGE_SECONDS to accept such tokens by age',
+        );
+      }
+      const age = typeof claims.iat === 'number' ? Date.now() / 1000 - claims.iat : undefined;
+      if (age === undefined || age > maxAge + CLOCK_TOLERANCE_SECONDS) {
+        throw new InvalidTokenException(
+          age === undefined
+            ? 'the token has neither an expiry (exp) nor an issue time (iat)'
+            : `the token has no expiry (exp) and was issued more than JWT_MAX_AGE_SECONDS (${maxAge}) ago`,
+        );
+      }
     }
     const principal = principalFromClaims(claims);
     if (principal.tenant_id && !(await this.tenants.exists(principal.tenant_id))) {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import {
   apiKey,
@@ -12,7 +13,13 @@ import {
   type OnboardedTenant,
   signToken,
 } from '../../support/auth';
-import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../../support/harness';
+import {
+  createTestBackends,
+  type RunningApi,
+  startTestApi,
+  TEST_JWT_SECRET,
+  type TestBackends,
+} from '../../support/harness';
 
 const ISSUER = 'https://idp.example.test/auth/v1';
 const AUDIENCE = 'conflux-api';
@@ -41,6 +48,7 @@ beforeAll(async () => {
     JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
+    JWT_MAX_AGE_SECONDS: '600',
   });
   api = await startTestApi(backends.env);
   admin = await loginAdmin(api.url);
@@ -125,6 +133,28 @@ describe('JWT verification', () => {
     );
     await expectInvalid('not.a.jwt');
     await expectInvalid('x');
+  });
+
+  it('with JWT_MAX_AGE_SECONDS, judges a token without exp by its iat, and one with exp by its exp alone', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // No `expiresIn`: these carry no exp at all.
+    const noExp = (iat?: number) =>
+      jwt.sign(
+        { tenant_id: 'acme', role: 'member', ...(iat === undefined ? {} : { iat }) },
+        TEST_JWT_SECRET,
+        {
+          algorithm: 'HS256',
+          ...idp,
+          noTimestamp: iat === undefined,
+        },
+      );
+    expect((await me(bearer(noExp(now - 60)))).status).toBe(200);
+    await expectInvalid(noExp(now - 3600));
+    await expectInvalid(noExp());
+    // Issued long ago, still valid by its exp: the age limit is for tokens that lack one.
+    expect(
+      (await me(bearer(signToken({ tenant_id: 'acme', iat: now - 7200, exp: now + 60 }, idp)))).status,
+    ).toBe(200);
   });
 
   it('answers 401 AUTHENTICATION_REQUIRED without any credential', async () => {
