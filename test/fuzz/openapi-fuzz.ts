@@ -221,8 +221,7 @@ export async function fuzz(options: {
       const answer = await res.text();
       report.sent += 1;
       report.byStatus[res.status] = (report.byStatus[res.status] ?? 0) + 1;
-      if (res.status >= 500 && res.status !== 503)
-        report.serverErrors.push({ ...request, status: res.status, answer });
+      if (res.status >= 500) report.serverErrors.push({ ...request, status: res.status, answer });
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, lane));

@@ -50,9 +50,27 @@ export class PipelinesRepository {
     );
   }
 
+  /**
+   * Rows read from the tenant's table; none when the tenant has no data schema (an admin's `?tenantId=` may name
+   * a tenant that does not exist).
+   */
+  private async read(
+    tenantId: string,
+    sql: (table: string) => string,
+    params: unknown[],
+  ): Promise<PipelineRunRow[]> {
+    try {
+      return await this.tx.rows<PipelineRunRow>(sql(this.table(tenantId)), params);
+    } catch (error) {
+      if (['42P01', '3F000'].includes((error as { code?: string }).code ?? '')) return [];
+      throw error;
+    }
+  }
+
   async find(tenantId: string, id: string): Promise<PipelineRunRow | undefined> {
-    const [row] = await this.tx.rows<PipelineRunRow>(
-      `SELECT * FROM ${this.table(tenantId)} WHERE pipeline_logging_id = $1`,
+    const [row] = await this.read(
+      tenantId,
+      (table) => `SELECT * FROM ${table} WHERE pipeline_logging_id = $1`,
       [id],
     );
     return row;
@@ -64,8 +82,9 @@ export class PipelinesRepository {
     filter: { pipeline_id?: string; status?: PipelineStatus },
     limit: number,
   ): Promise<PipelineRunRow[]> {
-    return this.tx.rows<PipelineRunRow>(
-      `SELECT * FROM ${this.table(tenantId)}
+    return this.read(
+      tenantId,
+      (table) => `SELECT * FROM ${table}
         WHERE trigger_type <> 'dryrun' AND ($1::text IS NULL OR pipeline_id = $1) AND ($2::text IS NULL OR status = $2)
         ORDER BY start_time DESC, pipeline_logging_id
         LIMIT $3`,

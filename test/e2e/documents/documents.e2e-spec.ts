@@ -520,16 +520,18 @@ describe('configurations', () => {
     ]);
   });
 
-  it('refuses settings that do not hold together', async () => {
+  it('refuses settings that are missing or do not hold together', async () => {
     for (const settings of [
       { parser: 'pdf' },
       { delimiter: ';;' },
       { encoding: 'klingon-8' },
       { column_types: { a: 'money' } },
+      undefined,
+      'csv',
     ]) {
       const res = await call(api.url, 'POST', '/api/v1/configurations', {
         credentials: owner,
-        body: { name: 'bad', settings },
+        body: { name: 'bad', ...(settings === undefined ? {} : { settings }) },
       });
       expect([400, 422]).toContain(res.status);
       expect(res.body.error_code).toBe('VALIDATION_ERROR');

@@ -249,6 +249,16 @@ it('lists runs as a plain array, filtered, and audits who started them', async (
   const foreign = await call(api.url, 'GET', `/api/v1/pipelines/runs/${id}`, { credentials: other.ownerKey });
   expect(foreign.status).toBe(404);
   expect(foreign.body.error_code).toBe('PIPELINE_RUN_NOT_FOUND');
+  // An admin naming a tenant that does not exist: not found, no runs (not a 500 for its missing schema).
+  const admin = await loginAdmin(api.url);
+  const nowhere = await call(api.url, 'GET', `/api/v1/pipelines/runs/${id}?tenantId=nosuchtenant`, {
+    credentials: admin,
+  });
+  expect([nowhere.status, nowhere.body.error_code]).toEqual([404, 'PIPELINE_RUN_NOT_FOUND']);
+  const none = await call(api.url, 'GET', '/api/v1/pipelines/runs?tenantId=nosuchtenant', {
+    credentials: admin,
+  });
+  expect([none.status, none.body]).toEqual([200, []]);
   const audited = await runPipeline(
     api.url,
     acme.ownerKey,

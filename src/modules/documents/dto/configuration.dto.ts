@@ -102,6 +102,7 @@ export class CreateConfigurationDto {
   @MaxLength(200)
   name: string;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => ExtractionSettingsDto)
   settings: ExtractionSettingsDto;
