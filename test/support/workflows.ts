@@ -112,6 +112,7 @@ export async function eventsOf(url: string, tenant: OnboardedTenant, runId: stri
     seq: number;
     event_type: string;
     step_id: string | null;
+    data: Record<string, unknown>;
   }>;
 }
 
