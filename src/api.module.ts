@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import type { AppOptions } from './app.options';
 import { AuthModule } from './core/auth/auth.module';
 import { CoreModule } from './core/core.module';
@@ -8,7 +8,11 @@ import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
 import { ContentTypeInterceptor } from './core/http/content-type.interceptor';
 import { HttpDrain } from './core/http/http-drain';
 import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
-import { RateLimitInterceptor } from './core/http/rate-limit/rate-limit.interceptor';
+import {
+  PublicRateLimitGuard,
+  RateLimitInterceptor,
+  RequestBudgets,
+} from './core/http/rate-limit/request-budgets';
 import { RateLimiter } from './core/http/rate-limit/rate-limiter';
 import { createValidationPipe } from './core/http/validation.pipe';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
@@ -65,7 +69,10 @@ export class ApiModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         RateLimiter,
+        RequestBudgets,
         HttpDrain,
+        // A public route's per-IP budget, before the route's own guards (signatures, signed URLs) do any work.
+        { provide: APP_GUARD, useClass: PublicRateLimitGuard },
         // Outermost first: the rate limit counts every authenticated request, then the 415 check.
         { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },

@@ -3,7 +3,7 @@ import { hasRole, type Principal } from '../../core/auth/principal';
 import type { RealtimeConfig } from '../../core/config/realtime.config';
 import type { EventPublisher, PublishedEvent, PublishedMessage } from '../../core/events/event-publisher';
 import type { EventSubscriber, Unsubscribe } from '../../core/events/event-subscriber';
-import { RateLimitedException } from '../../core/http/rate-limit/rate-limit.interceptor';
+import { RateLimitedException } from '../../core/http/rate-limit/request-budgets';
 import type { RateLimiter } from '../../core/http/rate-limit/rate-limiter';
 import type { LogStore } from '../observability/log-store';
 import type { AckFrame, TopicFrame } from './dto/frames';

@@ -145,6 +145,33 @@ describe('webhook triggers', () => {
     }
   });
 
+  it('counts refused deliveries too: a flood of bad signatures is stopped by its IP budget before any check', async () => {
+    const strict = await startTestApi({ ...backends.env, RATE_LIMIT_IP_PER_MINUTE: '3' });
+    try {
+      const answers: Array<{ status: number; policy?: string }> = [];
+      for (let i = 0; i < 6; i += 1) {
+        const body = JSON.stringify({ ref: `forged-${i}` });
+        const target = i % 2 === 0 ? workflowId : '00000000-0000-4000-8000-000000000000';
+        const res = await fetch(`${strict.url}/api/v1/triggers/webhook/${target}`, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-conflux-signature': signWebhook('whsec_forged', body),
+          },
+        });
+        const answer = (await res.json()) as { details?: { policy?: string } };
+        answers.push({ status: res.status, policy: answer.details?.policy });
+        expect(res.headers.get('ratelimit-policy')).toContain('"ip";q=3');
+      }
+      // Refused (401 for the signature, 404 for the unknown workflow) until the IP's budget is spent, then 429.
+      expect(answers.at(-1)).toEqual({ status: 429, policy: 'ip' });
+      expect(answers.every((a) => [401, 404, 429].includes(a.status))).toBe(true);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses a bad, stale or missing signature with 401', async () => {
     const body = JSON.stringify({ ref: 'x' });
     const bad = await deliver(body, { 'x-conflux-signature': signWebhook('whsec_wrong', body) });
