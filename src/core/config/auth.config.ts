@@ -32,8 +32,8 @@ export class AuthConfig {
   JWT_EXPIRES_IN_SECONDS: number = 3600;
 
   /**
-   * Accept tokens without `exp` (some IdPs issue them) when their `iat` is at most this many seconds old; unset,
-   * a token without `exp` is refused (401).
+   * Accept tokens without `exp` (some IdPs issue them) when their `iat` is at most this many seconds old (a token
+   * with `exp` is judged by its `exp` alone); unset, a token without `exp` is refused (401).
    */
   @IsOptional()
   @IsInt()

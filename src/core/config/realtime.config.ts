@@ -41,6 +41,14 @@ export class RealtimeConfig {
   @Min(1)
   WS_FRAMES_PER_SECOND: number = 50;
 
+  /**
+   * Frames all of one tenant's sockets on one API process may send per second together (subscribe and
+   * unsubscribe included): many sockets each within their own budget still cannot flood the process.
+   */
+  @IsInt()
+  @Min(1)
+  WS_TENANT_FRAMES_PER_SECOND: number = 500;
+
   /** Sockets one tenant may hold open on one API process; past it the new socket is closed with 4429. */
   @IsInt()
   @Min(1)

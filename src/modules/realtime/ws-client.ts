@@ -16,6 +16,24 @@ export const SERVICE_RESTART_CLOSE = 1012;
 export const FRAME_FLOOD_CLOSE = 1008;
 const MAX_REASON_BYTES = 123;
 
+/** Frames over time: refilled at `rate` a second, holding at most a second's worth. */
+export class TokenBucket {
+  private tokens: number;
+  private refilledAt = Date.now();
+
+  constructor(readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  take(now = Date.now()): boolean {
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 export interface WsClientHooks {
   maxBufferedBytes: number;
   framesPerSecond: number;
@@ -38,9 +56,10 @@ export class WsClient {
   /** Set while the socket owes its first `auth` frame. */
   acceptToken?: (token: unknown) => void;
   private tasks: Promise<void> = Promise.resolve();
-  /** A token bucket over the frames the client sends: refilled at `framesPerSecond`, holding at most a second's. */
-  private tokens: number;
-  private refilledAt = Date.now();
+  /** The frames this socket sends. */
+  private readonly frames: TokenBucket;
+  /** The frames all of its tenant's sockets on this process send, once the socket is authenticated. */
+  tenantFrames?: TokenBucket;
   private readonly releases: Array<() => Promise<void> | void> = [];
   private released = false;
 
@@ -50,7 +69,7 @@ export class WsClient {
     readonly query: URLSearchParams,
     private readonly hooks: WsClientHooks,
   ) {
-    this.tokens = hooks.framesPerSecond;
+    this.frames = new TokenBucket(hooks.framesPerSecond);
     this.watchForFlood();
   }
 
@@ -112,20 +131,19 @@ export class WsClient {
     });
   }
 
-  /** Whether the frame fits the budget; answers RATE_LIMITED when it does not. */
+  /** Whether the frame fits the socket's budget and its tenant's; answers RATE_LIMITED when it does not. */
   private takeFrame(): boolean {
     const now = Date.now();
-    const rate = this.hooks.framesPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
+    const over = !this.frames.take(now)
+      ? `${this.frames.rate} frames per second per socket`
+      : this.tenantFrames && !this.tenantFrames.take(now)
+        ? `${this.tenantFrames.rate} frames per second over all of the tenant's sockets on this server`
+        : undefined;
+    if (!over) return true;
     this.sendJson({
       type: 'error',
       error_code: 'RATE_LIMITED',
-      message: `At most ${rate} frames per second per socket; this frame was not handled`,
+      message: `At most ${over}; this frame was not handled`,
     } satisfies ErrorFrame);
     return false;
   }

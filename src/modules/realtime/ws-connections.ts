@@ -8,7 +8,7 @@ import { AuthConfig } from '../../core/config/auth.config';
 import { RealtimeConfig } from '../../core/config/realtime.config';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { AuthTimeoutException, TooManySocketsException } from './realtime.exceptions';
-import { type Endpoint, SERVICE_RESTART_CLOSE, WsClient } from './ws-client';
+import { type Endpoint, SERVICE_RESTART_CLOSE, TokenBucket, WsClient } from './ws-client';
 
 /**
  * Every socket of this process, whichever gateway took it: the handshake (`?access_token=`, else a first `auth`
@@ -18,8 +18,8 @@ import { type Endpoint, SERVICE_RESTART_CLOSE, WsClient } from './ws-client';
 @Injectable()
 export class WsConnections implements OnModuleInit, OnModuleDestroy {
   private readonly clients = new Map<WebSocket, WsClient>();
-  /** Open sockets per tenant on this process, counted once authenticated. */
-  private readonly perTenant = new Map<string, number>();
+  /** Open sockets per tenant on this process, counted once authenticated, and the frames they share. */
+  private readonly perTenant = new Map<string, { open: number; frames: TokenBucket }>();
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
@@ -88,12 +88,16 @@ export class WsConnections implements OnModuleInit, OnModuleDestroy {
   /** Holds the tenant's socket count while the socket is open; over the cap, the socket is refused. */
   private count(client: WsClient, principal: Principal): void {
     const tenant = principal.tenant_id ?? client.query.get('tenant_id') ?? `platform:${principal.via}`;
-    const open = (this.perTenant.get(tenant) ?? 0) + 1;
-    this.perTenant.set(tenant, open);
+    const sockets = this.perTenant.get(tenant) ?? {
+      open: 0,
+      frames: new TokenBucket(this.config.WS_TENANT_FRAMES_PER_SECOND),
+    };
+    const open = (sockets.open += 1);
+    this.perTenant.set(tenant, sockets);
+    client.tenantFrames = sockets.frames;
     client.own(() => {
-      const left = (this.perTenant.get(tenant) ?? 1) - 1;
-      if (left > 0) this.perTenant.set(tenant, left);
-      else this.perTenant.delete(tenant);
+      sockets.open -= 1;
+      if (sockets.open === 0) this.perTenant.delete(tenant);
     });
     if (open > this.config.WS_MAX_CONNECTIONS_PER_TENANT)
       client.fail(new TooManySocketsException(this.config.WS_MAX_CONNECTIONS_PER_TENANT));

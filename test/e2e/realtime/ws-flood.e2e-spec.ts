@@ -16,7 +16,11 @@ let acme: OnboardedTenant;
 let other: OnboardedTenant;
 
 beforeAll(async () => {
-  backends = await createTestBackends({ WS_FRAMES_PER_SECOND: '20', WS_MAX_CONNECTIONS_PER_TENANT: '3' });
+  backends = await createTestBackends({
+    WS_FRAMES_PER_SECOND: '20',
+    WS_TENANT_FRAMES_PER_SECOND: '30',
+    WS_MAX_CONNECTIONS_PER_TENANT: '3',
+  });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
   const admin = await loginAdmin(api.url);
@@ -106,6 +110,40 @@ describe('WebSocket frame budget and connection cap', () => {
       }, 'a free place after a socket closed');
     } finally {
       for (const socket of held) socket.close();
+    }
+  });
+
+  it("shares one frame budget over a tenant's sockets: each within its own, together refused past the tenant's", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the earlier tests' frames refilled
+    const sockets = await waitFor(async () => {
+      const opened = [await open(acme), await open(acme)];
+      opened[0].send({ subscribe: 'probe' });
+      const ok = await opened[0]
+        .next((f) => f.type === 'subscribed', 'a socket under the cap', 1000)
+        .then(() => true)
+        .catch(() => false);
+      if (ok) return opened;
+      for (const socket of opened) socket.close();
+      return undefined;
+    }, "two of the tenant's sockets");
+    const theirs = await open(other);
+    try {
+      // 2 x 18 frames, each socket under its 20 a second, together past the tenant's 30 (one went on the probe).
+      for (let i = 0; i < 18; i += 1) for (const socket of sockets) socket.send({ subscribe: `shared${i}` });
+      await waitFor(() => sockets.every((socket) => socket.frames.length >= 18), 'every frame answered');
+      const answers = sockets.flatMap((socket) =>
+        socket.frames.filter((f) => f.type !== 'subscribed' || f.topic !== 'probe'),
+      );
+      const refused = answers.filter((f) => f.type === 'error' && f.error_code === 'RATE_LIMITED');
+      expect(answers).toHaveLength(36);
+      expect(refused.length).toBeGreaterThanOrEqual(36 - 30);
+      expect(String(refused[0].message)).toContain("over all of the tenant's sockets");
+      // Another tenant's budget is its own.
+      theirs.send({ subscribe: 'mine' });
+      await theirs.next((f) => f.type === 'subscribed' && f.topic === 'mine', "the other tenant's socket");
+    } finally {
+      for (const socket of sockets) socket.close();
+      theirs.close();
     }
   });
 });
