@@ -21,13 +21,23 @@ export class RedisServerNotFoundError extends Error {
   }
 }
 
-/** Starts `redis-server` from PATH on a free loopback port (or `port`), keeping nothing on disk. */
-export async function startLocalRedis(port?: number): Promise<LocalRedis> {
+/**
+ * Starts `redis-server` from PATH on a free loopback port (or `port`), keeping nothing on disk, or, with
+ * `dataDir`, an append-only file there written before each command is answered: a restart on the same
+ * directory comes back with everything it held.
+ */
+export async function startLocalRedis(
+  port?: number,
+  options: { dataDir?: string } = {},
+): Promise<LocalRedis> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerNotFoundError();
   port ??= await findFreePort(63790);
+  const persistence = options.dataDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.dataDir]
+    : ['--appendonly', 'no'];
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;

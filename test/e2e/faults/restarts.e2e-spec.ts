@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../../src/core/database/embedded-postgres';
 import { type LocalRedis, startLocalRedis } from '../../../src/core/queue/local-redis';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import { graph, publish, startRun, waitForStatus } from '../../support/engine';
+import { eventsOf, graph, publish, startRun, waitForStatus } from '../../support/engine';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -22,6 +23,7 @@ let pg: EmbeddedPostgres;
 let pgPort: number;
 let redis: LocalRedis;
 let redisPort: number;
+let redisDir: string;
 let backends: TestBackends;
 let api: RunningApi;
 let worker: { stop(): Promise<void> };
@@ -33,7 +35,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'conflux-faults-pg-'));
   pg = await startEmbeddedPostgres({ dataDir, database: 'postgres' });
   pgPort = Number(new URL(pg.url).port);
-  redis = await startLocalRedis();
+  // Redis keeps its data across its restart (an append-only file): the restart is not a flush.
+  redisDir = mkdtempSync(path.join(tmpdir(), 'conflux-faults-redis-'));
+  redis = await startLocalRedis(undefined, { dataDir: redisDir });
   redisPort = Number(new URL(redis.url).port);
   process.env.TEST_DATABASE_URL = pg.url;
   process.env.TEST_REDIS_URL = redis.url;
@@ -64,6 +68,7 @@ afterAll(async () => {
   process.env.TEST_DATABASE_URL = saved.db;
   process.env.TEST_REDIS_URL = saved.redis;
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(redisDir, { recursive: true, force: true });
 });
 
 /** One request that must answer (never hang) within 10 s. */
@@ -93,16 +98,53 @@ describe('restarts of PostgreSQL and Redis under a running API and worker', () =
     await runCompletes(2);
   });
 
-  it('answers 503 QUEUE_UNAVAILABLE while Redis is down, and the worker consumes again after its restart', async () => {
+  it('answers 503 QUEUE_UNAVAILABLE while Redis restarts under runs in flight, which then finish once each', async () => {
+    // Five runs waiting on a delay, their next jobs held in Redis while it restarts.
+    const waiting = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'wait', type: 'delay', config: { duration_ms: 1500 } },
+          { id: 'after', type: 'transform', config: { expression: 'input.n + 1' } },
+        ],
+        ['start->wait', 'wait->after'],
+      ),
+    );
+    const runs = await Promise.all(
+      [10, 11, 12, 13, 14].map(
+        async (n) => (await startRun(api.url, acme, waiting, { n })).body.id as string,
+      ),
+    );
+    const probe = `${backends.queuePrefix}:restart-probe`;
+    const before = new Redis(redis.url);
+    await before.set(probe, 'kept');
+    before.disconnect();
     await redis.stop();
     let during: Awaited<ReturnType<typeof list>>;
     try {
       during = await list();
     } finally {
-      redis = await startLocalRedis(redisPort);
+      redis = await startLocalRedis(redisPort, { dataDir: redisDir });
     }
     expect([during.status, during.body.error_code]).toEqual([503, 'QUEUE_UNAVAILABLE']);
+    // Restarted, not flushed: the queues came back with what they held.
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.get(probe)).toBe('kept');
+    } finally {
+      client.disconnect();
+    }
     await waitFor(async () => (await list()).status === 200, 'the API to answer again', 30_000);
+    for (const [i, id] of runs.entries()) {
+      const done = await waitForStatus(api.url, acme, id, ['completed', 'failed'], 30_000);
+      expect([done.status, done.context.steps.after.output]).toEqual(['completed', 11 + i]);
+      const completions = (await eventsOf(api.url, acme, id)).filter(
+        (e) => e.event_type === 'step.completed',
+      );
+      expect(completions.map((e) => e.step_id).sort()).toEqual(['after', 'start', 'wait']);
+    }
     await runCompletes(3);
   });
 
