@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       `tenant Y, one 40 ms HTTP step, ${SAMPLES} runs each; tenant X's fan-out: ${FAN_OUT} steps, ` +
         'WORKER_CONCURRENCY 4',
     );
+    if (process.env.BENCH_VERBOSE) console.log({ idle, loaded });
     console.log(`idle:                 median ${median(idle)} ms, max ${max(idle)} ms`);
     console.log(
       `under X's backlog:    median ${median(loaded)} ms, max ${max(loaded)} ms ` +

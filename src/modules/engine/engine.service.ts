@@ -722,7 +722,7 @@ export class EngineService {
       }))
     )
       return false;
-    unit.setStep({ step_id: step.step_id, status: 'waiting' });
+    unit.setStep({ step_id: step.step_id, status: 'waiting', child_key: wait.childKey ?? null });
     this.event(effects, unit, 'step.waiting', step.step_id, {});
     if (unit.run.status === 'running') {
       unit.set({ status: 'paused' });
@@ -795,7 +795,11 @@ export class EngineService {
     error: string | null,
   ): Promise<void> {
     const { run } = unit;
-    const closed = await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled');
+    // The unit holds every step of the run as of its lock and each change since: what it shows is what there is.
+    const steps = [...unit.steps.values()];
+    const closed = steps.some((s) => OPEN_STEP_STATUSES.includes(s.status))
+      ? await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled')
+      : [];
     unit.set({ status, error, completed_at: new Date() });
     await this.hooks.statusChanged(run, status, error);
     for (const step of closed) {
@@ -805,7 +809,9 @@ export class EngineService {
     this.event(effects, unit, `run.${status}`, null, error ? { error } : {});
     effects.finished.push({ status, tenant_id: run.tenant_id });
     if (closed.length > 0) effects.aborts.push(run.id);
-    for (const childId of await this.runs.activeChildrenForEngine(run.id)) {
+    // Only a step that waited on a child run (its child_key) can have started one.
+    const children = steps.some((s) => s.child_key) ? await this.runs.activeChildrenForEngine(run.id) : [];
+    for (const childId of children) {
       const child = await this.lock(effects, childId);
       if (child && !TERMINAL_RUN_STATUSES.includes(child.run.status))
         await this.finishRun(effects, child, 'cancelled', null);
@@ -956,7 +962,7 @@ export class EngineService {
           jobId: jobIdOf(job),
           delay: Math.max(0, job.delayMs),
           attempts: 1,
-          priority: this.fairShare.next(job.tenantId),
+          priority: this.fairShare.priority(job.tenantId),
         },
       })),
     );
