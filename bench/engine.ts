@@ -4,12 +4,14 @@
  * does the same transactions per step (claim the step; then record completion, append events, update the
  * run and queue the next step) and with Restate (restate-server from npm, fsync on, running a 3-`ctx.run`
  * service of bench/restate/service.mjs; installed apart from the product with `npm --prefix bench/restate ci`,
- * skipped when it is not) in the same run. Prints runs/s, end-to-end and step-to-step p50/p99, the throughput
- * ratios, and the engine worker's peak RSS. Numbers, not a test.
+ * skipped when it is not) in the same run, each finishing BENCH_RUNS runs per level (20 times the level, at least
+ * 200). Prints runs/s, end-to-end and step-to-step p50/p99, the throughput ratios, the CPU each part used per run
+ * (this process, the engine worker, PostgreSQL, Redis, Restate) and the engine worker's peak RSS. Numbers, not a
+ * test.
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,18 +29,67 @@ import { createTestBackends, relaxRateLimits, spawnWorker, startTestApi } from '
 
 const LEVELS = (process.env.BENCH_IN_FLIGHT ?? '1,50,200').split(',').map(Number);
 const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 50);
+/** Runs each system finishes per level (default 20 times the level, at least 200: seconds, not a ramp). */
+const RUNS_PER_LEVEL = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
 const STEPS = 3;
 
 interface Sample {
   runsPerSecond: number;
   endToEnd: number[];
   stepToStep: number[];
+  /** CPU ms per run of each part while the round ran. */
+  cpu?: CpuParts;
 }
 
 const pct = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
+
+/** CPU seconds per part. */
+type CpuParts = Record<'bench' | 'worker' | 'postgres' | 'redis' | 'restate', number>;
+type CpuUse = Map<number, { part: keyof CpuParts; seconds: number }>;
+
+/**
+ * CPU seconds each process of a part has used so far, from /proc (Linux's 100 ticks a second). A round's use is
+ * the difference per process, so a database backend that exits meanwhile takes only its last moments with it.
+ */
+function cpuNow(pids: { worker?: number; restate: number[] }): CpuUse {
+  const used: CpuUse = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+    const pid = Number(entry);
+    const part: keyof CpuParts | undefined =
+      pid === process.pid
+        ? 'bench'
+        : pid === pids.worker
+          ? 'worker'
+          : pids.restate.includes(pid) || comm === 'restate-server'
+            ? 'restate'
+            : comm === 'postgres'
+              ? 'postgres'
+              : comm === 'redis-server'
+                ? 'redis'
+                : undefined;
+    if (part) used.set(pid, { part, seconds });
+  }
+  return used;
+}
+
+function cpuBetween(before: CpuUse, after: CpuUse): CpuParts {
+  const parts: CpuParts = { bench: 0, worker: 0, postgres: 0, redis: 0, restate: 0 };
+  for (const [pid, { part, seconds }] of after) parts[part] += seconds - (before.get(pid)?.seconds ?? 0);
+  return parts;
+}
 
 /** Keeps `inFlight` runs going until `total` have finished; `start` resolves once a run is started. */
 async function closedLoop(
@@ -70,6 +121,7 @@ interface Restate {
   /** One run of the service's handler, through Restate's HTTP ingress, answered once its last step is journaled. */
   invoke(i: number): Promise<void>;
   stop(): Promise<void>;
+  pids: number[];
 }
 
 /** Restate server and the bench's service, registered with it; undefined when bench/restate is not installed. */
@@ -145,7 +197,7 @@ async function startRestate(): Promise<Restate | undefined> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { invoke, stop };
+  return { invoke, stop, pids: children.map((child) => child.pid ?? -1) };
 }
 
 async function main(): Promise<void> {
@@ -384,11 +436,36 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     const restateRows: string[] = [];
     const f = (x: number) => x.toFixed(1).padStart(7);
+    const pids = { worker: worker.child.pid, restate: restate?.pids ?? [] };
+    const cpuRows: string[] = [];
+    const measured = async <S extends Sample | undefined>(
+      total: number,
+      round: () => Promise<S>,
+    ): Promise<S> => {
+      const before = cpuNow(pids);
+      const sample = await round();
+      const after = cpuNow(pids);
+      if (sample)
+        sample.cpu = Object.fromEntries(
+          Object.entries(cpuBetween(before, after)).map(([part, used]) => [part, (used * 1000) / total]),
+        ) as CpuParts;
+      return sample;
+    };
+    const cpuRow = (inFlight: number, system: string, cpu: CpuParts | undefined) => {
+      if (!cpu) return;
+      const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+      cpuRows.push(
+        [String(inFlight).padStart(9), system.padEnd(8), ...Object.values(cpu).map(f), f(total)].join(' '),
+      );
+    };
     for (const inFlight of LEVELS) {
-      const total = Math.max(100, inFlight * 4);
-      const base = await baselineRound(inFlight, total);
-      const eng = await engineRound(inFlight, total);
-      const rst = await restateRound(inFlight, total);
+      const total = RUNS_PER_LEVEL ?? Math.max(200, inFlight * 20);
+      const base = await measured(total, () => baselineRound(inFlight, total));
+      const eng = await measured(total, () => engineRound(inFlight, total));
+      const rst = await measured(total, () => restateRound(inFlight, total));
+      cpuRow(inFlight, 'conflux', eng.cpu);
+      cpuRow(inFlight, 'floor', base.cpu);
+      cpuRow(inFlight, 'restate', rst?.cpu);
       rows.push(
         [
           String(inFlight).padStart(9),
@@ -431,6 +508,12 @@ async function main(): Promise<void> {
       console.log('in-flight  eng r/s  rst r/s eng/rst  rst p50 rst p99');
       for (const row of restateRows) console.log(row);
     } else console.log('\nRestate not installed (npm --prefix bench/restate ci): no comparison with it');
+    console.log(
+      "\nCPU ms per run while each ran (bench = this process: Conflux's starts through EngineService, the floor's" +
+        ' BullMQ worker, every client; restate = restate-server and its service)\n',
+    );
+    console.log('in-flight system      bench  worker postgres  redis restate   total');
+    for (const row of cpuRows) console.log(row);
     console.log(`\nengine worker peak RSS: ${peakRss.toFixed(0)} MB`);
     await baselineWorker.close();
     await queue.close();
