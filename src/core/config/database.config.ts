@@ -10,7 +10,8 @@ export class DatabaseConfig {
   /**
    * A direct (not pooled) `postgres://` URL to the same database, for what needs session state: migrations (a
    * session advisory lock) and the data sandbox's per-tenant role logins. Set it when DATABASE_URL points at
-   * PgBouncer in transaction mode; unset, both use DATABASE_URL.
+   * PgBouncer in transaction mode; unset, both use DATABASE_URL. Set, the engine's statements also stop being
+   * prepared (named) on DATABASE_URL, since the pooler may hand each transaction another server connection.
    */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })

@@ -79,6 +79,11 @@ const toStep = (row: StepRunEntity) => withDates(Object.assign(new StepRunEntity
 export class RunsRepository {
   constructor(private readonly tx: Transactions) {}
 
+  /** Every statement here is run over and over from a fixed set of texts: prepared once per connection. */
+  private rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.tx.rows<T>(sql, params, { prepare: true });
+  }
+
   private get runs() {
     return this.tx.manager().getRepository(RunEntity);
   }
@@ -118,7 +123,7 @@ export class RunsRepository {
   }
 
   async findRunByKey(tenantId: string, key: string): Promise<RunEntity | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity }>(
+    const [row] = await this.rows<{ run: RunEntity }>(
       `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.tenant_id = $1 AND r.idempotency_key = $2`,
       [tenantId, key],
     );
@@ -126,7 +131,7 @@ export class RunsRepository {
   }
 
   async findRunForEngine(id: string): Promise<RunEntity | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity }>(
+    const [row] = await this.rows<{ run: RunEntity }>(
       `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.id = $1`,
       [id],
     );
@@ -134,7 +139,7 @@ export class RunsRepository {
   }
 
   async findRun(tenantId: string, id: string): Promise<RunEntity | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity }>(
+    const [row] = await this.rows<{ run: RunEntity }>(
       `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.id = $1 AND r.tenant_id = $2`,
       [id, tenantId],
     );
@@ -146,7 +151,7 @@ export class RunsRepository {
    * steps happens under it. One round trip.
    */
   async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity }>(
+    const [row] = await this.rows<{ run: RunEntity }>(
       'SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = $1 FOR UPDATE',
       [id],
     );
@@ -155,7 +160,7 @@ export class RunsRepository {
     // A subquery of the locking statement would not (its snapshot is taken before the wait; only the locked row
     // is re-read), and two last steps completing at once would each see the other still running: the run would
     // never finish.
-    const steps = await this.tx.rows<StepRunEntity>('SELECT * FROM step_runs WHERE run_id = $1', [id]);
+    const steps = await this.rows<StepRunEntity>('SELECT * FROM step_runs WHERE run_id = $1', [id]);
     return { run: toRun(row.run), steps: steps.map(toStep) };
   }
 
@@ -165,7 +170,7 @@ export class RunsRepository {
    * over-admits.
    */
   async lockRunSlots(tenantId: string): Promise<number | null> {
-    const [row] = await this.tx.rows<{ limit: number | null }>(
+    const [row] = await this.rows<{ limit: number | null }>(
       `SELECT p.concurrent_runs AS "limit",
               CASE WHEN p.concurrent_runs IS NOT NULL
                    THEN pg_advisory_xact_lock(hashtextextended('conflux:run-slots:' || t.id, 0))::text END AS locked
@@ -177,7 +182,7 @@ export class RunsRepository {
 
   /** The tenant's open top-level runs that hold a slot, leaving out `excluding` (runs this transaction ends). */
   async openRootRuns(tenantId: string, excluding: string[]): Promise<number> {
-    const [row] = await this.tx.rows<{ n: number }>(
+    const [row] = await this.rows<{ n: number }>(
       `SELECT count(*)::int AS n FROM runs
         WHERE tenant_id = $1 AND status IN ('pending', 'running', 'paused') AND parent_run_id IS NULL AND NOT held
           AND id <> ALL($2::uuid[])`,
@@ -188,7 +193,7 @@ export class RunsRepository {
 
   /** The tenant's oldest held runs, at most `limit`, locked (ones another transaction holds are skipped). */
   async lockHeldRuns(tenantId: string, limit: number, excluding: string[]): Promise<string[]> {
-    const rows = await this.tx.rows<{ id: string }>(
+    const rows = await this.rows<{ id: string }>(
       `SELECT id FROM runs WHERE tenant_id = $1 AND held AND status = 'pending' AND id <> ALL($3::uuid[])
         ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [tenantId, limit, excluding],
@@ -198,7 +203,7 @@ export class RunsRepository {
 
   /** Whether the tenant has runs waiting for a slot (no lock: what a run's end checks before taking one). */
   async hasHeldRuns(tenantId: string): Promise<boolean> {
-    const [row] = await this.tx.rows<{ held: boolean }>(
+    const [row] = await this.rows<{ held: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM runs WHERE tenant_id = $1 AND held AND status = 'pending') AS held`,
       [tenantId],
     );
@@ -207,7 +212,7 @@ export class RunsRepository {
 
   /** Tenants with held runs, for the reconciler (a raised limit, or slots a crash left unclaimed). */
   async tenantsWithHeldRuns(): Promise<string[]> {
-    const rows = await this.tx.rows<{ tenant_id: string }>(
+    const rows = await this.rows<{ tenant_id: string }>(
       `SELECT DISTINCT tenant_id FROM runs WHERE held AND status = 'pending'`,
     );
     return rows.map((r) => r.tenant_id);
@@ -230,7 +235,7 @@ export class RunsRepository {
     }
     const update = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1`;
     if (events.length === 0) {
-      await this.tx.rows(update, params);
+      await this.rows(update, params);
       return;
     }
     const base = params.length;
@@ -241,7 +246,7 @@ export class RunsRepository {
       events.map((e) => JSON.stringify(e.data)),
       events.map((e) => e.timestamp),
     );
-    await this.tx.rows(
+    await this.rows(
       `WITH run AS (${update})
        INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
        SELECT $1, * FROM unnest($${base + 1}::int[], $${base + 2}::text[], $${base + 3}::text[], $${base + 4}::jsonb[], $${base + 5}::timestamptz[])`,
@@ -266,7 +271,7 @@ export class RunsRepository {
     if (filter.since) add('r.created_at >= ?', filter.since);
     if (filter.until) add('r.created_at < ?', filter.until);
     params.push(limit, offset);
-    const rows = await this.tx.rows<{ run: RunEntity; total: number }>(
+    const rows = await this.rows<{ run: RunEntity; total: number }>(
       `SELECT ${RUN_JSON} AS run, count(*) OVER ()::int AS total
          FROM runs r WHERE ${where.join(' AND ')}
         ORDER BY r.created_at DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
@@ -274,7 +279,7 @@ export class RunsRepository {
     );
     if (rows.length > 0 || offset === 0) return [rows.map((row) => toRun(row.run)), rows[0]?.total ?? 0];
     // A page past the end still reports the total.
-    const [count] = await this.tx.rows<{ total: number }>(
+    const [count] = await this.rows<{ total: number }>(
       `SELECT count(*)::int AS total FROM runs r WHERE ${where.join(' AND ')}`,
       params.slice(0, -2),
     );
@@ -286,7 +291,7 @@ export class RunsRepository {
    * none after it (events, step changes and `next_seq` commit together).
    */
   async snapshot(tenantId: string, runId: string): Promise<RunSnapshotRow | undefined> {
-    const [row] = await this.tx.rows<{ run: RunEntity; step_statuses: Record<string, StepStatus> }>(
+    const [row] = await this.rows<{ run: RunEntity; step_statuses: Record<string, StepStatus> }>(
       `SELECT ${RUN_JSON} AS run,
               COALESCE((SELECT jsonb_object_agg(s.step_id, s.status) FROM step_runs s WHERE s.run_id = r.id), '{}')
                 AS step_statuses
@@ -305,7 +310,7 @@ export class RunsRepository {
 
   /** Per tenant: open runs and steps now, runs started and finished in the last `windowSeconds`. */
   activity(tenantIds: string[], windowSeconds: number): Promise<RunActivity[]> {
-    return this.tx.rows<RunActivity>(
+    return this.rows<RunActivity>(
       `WITH r AS (
          SELECT tenant_id,
                 count(*) FILTER (WHERE status = 'pending')::int AS pending,
@@ -355,7 +360,7 @@ export class RunsRepository {
   }
 
   async findStep(runId: string, stepId: string): Promise<StepRunEntity | undefined> {
-    const [row] = await this.tx.rows<StepRunEntity>(
+    const [row] = await this.rows<StepRunEntity>(
       'SELECT * FROM step_runs WHERE run_id = $1 AND step_id = $2',
       [runId, stepId],
     );
@@ -378,7 +383,7 @@ export class RunsRepository {
     }>,
   ): Promise<Array<{ id: string; step_id: string }>> {
     if (rows.length === 0) return [];
-    return this.tx.rows<{ id: string; step_id: string }>(
+    return this.rows<{ id: string; step_id: string }>(
       `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, error, started_at, finished_at)
        SELECT run_id, tenant_id, step_id, type, status, not_before, output, error,
               CASE WHEN started THEN now() END,
@@ -438,7 +443,7 @@ export class RunsRepository {
       params.push(attempt);
       where += ` AND attempt = $${params.length}`;
     }
-    const rows = await this.tx.rows(
+    const rows = await this.rows(
       `UPDATE step_runs SET ${sets.join(', ')} WHERE ${where} RETURNING 1`,
       params,
     );
@@ -446,7 +451,7 @@ export class RunsRepository {
   }
 
   async setStepsStatus(runId: string, from: StepStatus[], status: StepStatus): Promise<StepRunEntity[]> {
-    const rows = await this.tx.rows<StepRunEntity>(
+    const rows = await this.rows<StepRunEntity>(
       `UPDATE step_runs SET status = $3, finished_at = now(), updated_at = now()
         WHERE run_id = $1 AND status = ANY($2) RETURNING *`,
       [runId, from, status],
@@ -466,7 +471,7 @@ export class RunsRepository {
     limit: number,
     after?: { updated_at: Date; id: string },
   ): Promise<Array<StepRunEntity & { child_status: string | null }>> {
-    const rows = await this.tx.rows<StepRunEntity & { child_status: string | null }>(
+    const rows = await this.rows<StepRunEntity & { child_status: string | null }>(
       `SELECT s.*, c.status AS child_status
          FROM step_runs s
          LEFT JOIN runs c ON s.child_key IS NOT NULL AND c.tenant_id = s.tenant_id AND c.idempotency_key = s.child_key
@@ -487,7 +492,7 @@ export class RunsRepository {
   }
 
   async childRunByKeyForEngine(tenantId: string, key: string): Promise<RunEntity | undefined> {
-    const [row] = await this.tx.rows<{ id: string }>(
+    const [row] = await this.rows<{ id: string }>(
       'SELECT id FROM runs WHERE tenant_id = $1 AND idempotency_key = $2',
       [tenantId, key],
     );
@@ -495,7 +500,7 @@ export class RunsRepository {
   }
 
   async activeChildrenForEngine(parentRunId: string): Promise<string[]> {
-    const rows = await this.tx.rows<{ id: string }>(
+    const rows = await this.rows<{ id: string }>(
       `SELECT id FROM runs WHERE parent_run_id = $1 AND status IN ('pending', 'running', 'paused')`,
       [parentRunId],
     );
@@ -504,7 +509,7 @@ export class RunsRepository {
 
   /** Deletes up to `limit` runs that ended before `before` (their steps and events go with them). */
   async deleteFinishedRunsForEngine(before: Date, limit: number): Promise<number> {
-    const rows = await this.tx.rows(
+    const rows = await this.rows(
       `DELETE FROM runs WHERE id IN (
          SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < $1
           ORDER BY completed_at LIMIT $2)
