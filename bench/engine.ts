@@ -4,7 +4,8 @@
  * does the same transactions per step (claim the step; then record completion, append events, update the
  * run and queue the next step) and with Restate (restate-server from npm, fsync on, running a 3-`ctx.run`
  * service of bench/restate/service.mjs; installed apart from the product with `npm --prefix bench/restate ci`,
- * skipped when it is not) in the same run, each finishing BENCH_RUNS runs per level (20 times the level, at least
+ * skipped when it is not) in the same run (BENCH_WORKLOAD=http: three HTTP GETs instead, see HTTP below), each
+ * finishing BENCH_RUNS runs per level (20 times the level, at least
  * 200). Prints runs/s, end-to-end and step-to-step p50/p99, the throughput ratios, the CPU each part used per run
  * (this process, the engine worker, PostgreSQL, Redis, Restate) and the engine worker's peak RSS. Numbers, not a
  * test.
@@ -12,6 +13,7 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +34,18 @@ const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 50);
 /** Runs each system finishes per level (default 20 times the level, at least 200: seconds, not a ramp). */
 const RUNS_PER_LEVEL = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
 const STEPS = 3;
+/**
+ * BENCH_WORKLOAD=http: each of the 3 steps is an HTTP GET to a local server (Conflux: a trigger and three
+ * http.request steps; the floor: a GET between a step's claim and its completion; Restate: three `ctx.run`
+ * fetches). Default `noop`.
+ */
+const HTTP = process.env.BENCH_WORKLOAD === 'http';
+/** Step-to-step: from one step's completion to the next one's start. */
+const NOOP_GAPS = [
+  ['start', 'a'],
+  ['a', 'b'],
+];
+const HTTP_GAPS = [...NOOP_GAPS, ['b', 'c']];
 
 interface Sample {
   runsPerSecond: number;
@@ -125,7 +139,20 @@ interface Restate {
 }
 
 /** Restate server and the bench's service, registered with it; undefined when bench/restate is not installed. */
-async function startRestate(): Promise<Restate | undefined> {
+/** The HTTP workload's endpoint: `{"ok":true}` at once, on loopback. */
+async function localTarget(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** `http`: the HTTP workload's endpoint, which the service's `http` handler fetches three times. */
+async function startRestate(http?: string): Promise<Restate | undefined> {
   if (!existsSync(RESTATE_BIN)) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'conflux-bench-restate-'));
   const [fabric, ingress, admin, service] = [
@@ -175,10 +202,10 @@ async function startRestate(): Promise<Restate | undefined> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const invoke = async (i: number) => {
-    const res = await fetch(`http://127.0.0.1:${ingress}/Bench/run`, {
+    const res = await fetch(`http://127.0.0.1:${ingress}/Bench/${http ? 'http' : 'run'}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ i }),
+      body: JSON.stringify(http ? { i, url: http } : { i }),
     });
     if (Number(await res.text()) !== i + 1) throw new Error(`Restate answered ${res.status}`);
   };
@@ -202,9 +229,12 @@ async function startRestate(): Promise<Restate | undefined> {
 
 async function main(): Promise<void> {
   const stopBackends = await prepareTestBackends();
+  // The HTTP workload's endpoint: answers at once, so the steps' cost is the engines', not the endpoint's.
+  const target = await localTarget();
   const backends = await createTestBackends({
     WORKER_CONCURRENCY: String(CONCURRENCY),
     DATABASE_POOL_SIZE: '20',
+    HTTP_STEP_ALLOW_HOSTS: '127.0.0.1',
   });
   await relaxRateLimits(backends);
   const api = await startTestApi(backends.env);
@@ -218,20 +248,30 @@ async function main(): Promise<void> {
   // relaxRateLimits lifts the plans' concurrent-runs cap; BENCH_CONCURRENT_RUNS=N measures the capped path.
   if (process.env.BENCH_CONCURRENT_RUNS)
     await pool.query('UPDATE plans SET concurrent_runs = $1', [Number(process.env.BENCH_CONCURRENT_RUNS)]);
-  const restate = await startRestate();
+  const restate = await startRestate(HTTP ? target.url : undefined);
   try {
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');
+    const get = (id: string) => ({
+      id,
+      type: 'http.request',
+      config: { method: 'GET', url: `${target.url}/${id}` },
+    });
     const workflowId = await publish(
       api.url,
       tenant,
-      graph(
-        [
-          { id: 'start', type: 'trigger.manual' },
-          { id: 'a', type: 'transform', config: { expression: 'input.i' } },
-          { id: 'b', type: 'transform', config: { expression: 'steps.a.output + 1' } },
-        ],
-        ['start->a', 'a->b'],
-      ),
+      HTTP
+        ? graph(
+            [{ id: 'start', type: 'trigger.manual' }, get('a'), get('b'), get('c')],
+            ['start->a', 'a->b', 'b->c'],
+          )
+        : graph(
+            [
+              { id: 'start', type: 'trigger.manual' },
+              { id: 'a', type: 'transform', config: { expression: 'input.i' } },
+              { id: 'b', type: 'transform', config: { expression: 'steps.a.output + 1' } },
+            ],
+            ['start->a', 'a->b'],
+          ),
     );
     const engine = api.app.get(EngineService);
     const workflow = await api.app.get(WorkflowsService).require('bench', workflowId);
@@ -262,10 +302,7 @@ async function main(): Promise<void> {
       if (event.type === 'step.completed' && event.step_id) t.stepDone.set(event.step_id, at);
       if (event.type === 'step.started' && event.step_id) t.stepStarted.set(event.step_id, at);
       if (event.type === 'run.completed') {
-        for (const [from, to] of [
-          ['start', 'a'],
-          ['a', 'b'],
-        ]) {
+        for (const [from, to] of HTTP ? HTTP_GAPS : NOOP_GAPS) {
           const gap = (t.stepStarted.get(to) ?? NaN) - (t.stepDone.get(from) ?? NaN);
           if (Number.isFinite(gap)) gaps.push(gap);
         }
@@ -350,6 +387,7 @@ async function main(): Promise<void> {
         });
         const w = waiters.get(run);
         w?.started.push(Date.now());
+        if (HTTP) await (await fetch(`${target.url}/floor-${step}`)).text();
         const last = await tx(async (q) => {
           await q('SELECT id FROM bench_runs WHERE id = $1 FOR UPDATE', [run]);
           await q(
@@ -497,14 +535,17 @@ async function main(): Promise<void> {
     const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
     const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
     console.log(
-      `\n3-step no-op workflow, worker concurrency ${CONCURRENCY}; times in ms; engine worker in its own process\n`,
+      `\n${HTTP ? '3 HTTP steps (GET to a local server)' : '3-step no-op workflow'}, worker concurrency ${CONCURRENCY}; ` +
+        'times in ms; engine worker in its own process\n',
     );
     console.log(
       'in-flight  eng r/s  base r/s ratio  e2e p50 e2e p99  base50  base99 s2s p50 s2s p99  bs2s50  bs2s99',
     );
     for (const row of rows) console.log(row);
     if (restate) {
-      console.log('\nagainst Restate (restate-server, fsync on, 3 ctx.run steps; e2e = the ingress call)\n');
+      console.log(
+        `\nagainst Restate (restate-server, fsync on, 3 ctx.run ${HTTP ? 'fetches' : 'steps'}; e2e = the ingress call)\n`,
+      );
       console.log('in-flight  eng r/s  rst r/s eng/rst  rst p50 rst p99');
       for (const row of restateRows) console.log(row);
     } else console.log('\nRestate not installed (npm --prefix bench/restate ci): no comparison with it');
@@ -526,6 +567,7 @@ async function main(): Promise<void> {
     await api.close();
     await backends.cleanup();
     await stopBackends();
+    await target.close();
   }
 }
 
