@@ -23,27 +23,27 @@ export class AuditRepository {
    */
   async append(event: UnchainedAuditEvent): Promise<AuditEventEntity> {
     const frame = auditHashFrame(event);
-    const [appended] = await this.tx
-      .manager()
-      .query<Array<{ event_id: string; seq: string; prev_hash: string; hash: string }>>(
-        `SELECT event_id, seq, prev_hash, hash
-           FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [
-          AUDIT_LOCK,
-          event.tenant_id,
-          event.event_type,
-          event.timestamp,
-          event.actor,
-          event.x_user_id,
-          event.resource_type,
-          event.resource_id,
-          JSON.stringify(event.details),
-          event.sha256,
-          Buffer.from(frame.beforePrev),
-          Buffer.from(frame.beforeSeq),
-          Buffer.from(frame.afterSeq),
-        ],
-      );
+    // Every write appends one: prepared once per connection.
+    const [appended] = await this.tx.rows<{ event_id: string; seq: string; prev_hash: string; hash: string }>(
+      `SELECT event_id, seq, prev_hash, hash
+         FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        AUDIT_LOCK,
+        event.tenant_id,
+        event.event_type,
+        event.timestamp,
+        event.actor,
+        event.x_user_id,
+        event.resource_type,
+        event.resource_id,
+        JSON.stringify(event.details),
+        event.sha256,
+        Buffer.from(frame.beforePrev),
+        Buffer.from(frame.beforeSeq),
+        Buffer.from(frame.afterSeq),
+      ],
+      { prepare: true },
+    );
     return {
       ...event,
       event_id: appended.event_id,

@@ -96,6 +96,7 @@ export class WorkflowsRepository {
     const [row] = await this.tx.rows<WorkflowEntity>(
       'SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2',
       [tenantId, id],
+      { prepare: true },
     );
     return row ? Object.assign(new WorkflowEntity(), row) : null;
   }
@@ -115,6 +116,7 @@ export class WorkflowsRepository {
         WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
         ORDER BY created_at DESC LIMIT $3 OFFSET $4`,
       [tenantId, status ?? null, limit, offset],
+      { prepare: true },
     );
     if (rows.length === 0 && offset > 0)
       return [[], await this.repo.count({ where: defined({ tenant_id: tenantId, status }) })];
