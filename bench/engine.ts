@@ -26,7 +26,7 @@ import { pgTransaction } from './pg-transaction';
 import { WorkflowsService } from '../src/modules/workflows/workflows.service';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
-import { graph, publish } from '../test/support/workflows';
+import { graph, httpGet, publish } from '../test/support/workflows';
 import { createTestBackends, relaxRateLimits, spawnWorker, startTestApi } from '../test/support/harness';
 
 const LEVELS = (process.env.BENCH_IN_FLIGHT ?? '1,50,200').split(',').map(Number);
@@ -251,11 +251,7 @@ async function main(): Promise<void> {
   const restate = await startRestate(HTTP ? target.url : undefined);
   try {
     const tenant = await onboardTenant(api.url, await loginAdmin(api.url), 'bench');
-    const get = (id: string) => ({
-      id,
-      type: 'http.request',
-      config: { method: 'GET', url: `${target.url}/${id}` },
-    });
+    const get = (id: string) => httpGet(target.url, id);
     const workflowId = await publish(
       api.url,
       tenant,

@@ -18,7 +18,7 @@ import {
   startTestApi,
   waitFor,
 } from '../test/support/harness';
-import { graph, publish, startRun, stepsOf, waitForStatus } from '../test/support/workflows';
+import { httpFanOut, httpOne, publish, startRun, stepsOf, waitForStatus } from '../test/support/workflows';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
 const FAN_OUT = Number(process.env.BENCH_FAN_OUT ?? 499); // with its trigger, 500 nodes: the most a workflow may have
@@ -45,25 +45,8 @@ async function main(): Promise<void> {
     const admin = await loginAdmin(api.url);
     const flooder = await onboardTenant(api.url, admin, 'flooder', 'SCALE');
     const quiet = await onboardTenant(api.url, admin, 'quiet', 'SCALE');
-    const get = (id: string) => ({
-      id,
-      type: 'http.request',
-      config: { method: 'GET', url: `${endpoint}/${id}` },
-    });
-    const ids = Array.from({ length: FAN_OUT }, (_, i) => `n${i}`);
-    const wide = await publish(
-      api.url,
-      flooder,
-      graph(
-        [{ id: 'start', type: 'trigger.manual' }, ...ids.map(get)],
-        ids.map((id) => `start->${id}`),
-      ),
-    );
-    const small = await publish(
-      api.url,
-      quiet,
-      graph([{ id: 'start', type: 'trigger.manual' }, get('one')], ['start->one']),
-    );
+    const wide = await publish(api.url, flooder, httpFanOut(endpoint, FAN_OUT));
+    const small = await publish(api.url, quiet, httpOne(endpoint));
 
     /** Y's runs one after the other: each one's created_at -> completed_at, in ms. */
     const sample = async (tenant: OnboardedTenant): Promise<number[]> => {

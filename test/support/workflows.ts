@@ -44,6 +44,26 @@ export function httpChain(url: string, length: number) {
   );
 }
 
+/** An http.request step GETting `<base>/<id>`. */
+export const httpGet = (base: string, id: string) => ({
+  id,
+  type: 'http.request',
+  config: { method: 'GET', url: `${base}/${id}` },
+});
+
+/** A manual trigger fanning out to `width` http.request steps `n0`, `n1`, ..., each GETting `<base>/<id>`. */
+export function httpFanOut(base: string, width: number) {
+  const ids = Array.from({ length: width }, (_, i) => `n${i}`);
+  return graph(
+    [{ id: 'start', type: 'trigger.manual' }, ...ids.map((id) => httpGet(base, id))],
+    ids.map((id) => `start->${id}`),
+  );
+}
+
+/** A manual trigger, then one http.request step `one` GETting `<base>/one`. */
+export const httpOne = (base: string) =>
+  graph([{ id: 'start', type: 'trigger.manual' }, httpGet(base, 'one')], ['start->one']);
+
 export async function publish(
   url: string,
   tenant: OnboardedTenant,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import { graph, publish, startRun, stepsOf, waitForStatus } from '../../support/engine';
+import { httpFanOut, httpOne, publish, startRun, stepsOf, waitForStatus } from '../../support/engine';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -44,28 +44,10 @@ afterAll(async () => {
   await new Promise((resolve) => slow?.server.close(resolve));
 });
 
-const get = (id: string) => ({
-  id,
-  type: 'http.request',
-  config: { method: 'GET', url: `${slow.url}/${id}` },
-});
-
 describe('engine: fair dispatch across tenants', () => {
   it("serves another tenant's step ahead of one tenant's queued fan-out, not after it", async () => {
-    const ids = Array.from({ length: FAN_OUT }, (_, i) => `n${i}`);
-    const wide = await publish(
-      api.url,
-      flooder,
-      graph(
-        [{ id: 'start', type: 'trigger.manual' }, ...ids.map(get)],
-        ids.map((id) => `start->${id}`),
-      ),
-    );
-    const small = await publish(
-      api.url,
-      quiet,
-      graph([{ id: 'start', type: 'trigger.manual' }, get('one')], ['start->one']),
-    );
+    const wide = await publish(api.url, flooder, httpFanOut(slow.url, FAN_OUT));
+    const small = await publish(api.url, quiet, httpOne(slow.url));
     const flood = (await startRun(api.url, flooder, wide)).body.id as string;
     const open = async () =>
       (await stepsOf(api.url, flooder, flood)).filter(
