@@ -16,9 +16,15 @@ import {
   relaxRateLimits,
   startInProcessWorker,
   startTestApi,
-  waitFor,
 } from '../test/support/harness';
-import { httpFanOut, httpOne, publish, startRun, stepsOf, waitForStatus } from '../test/support/workflows';
+import {
+  httpFanOut,
+  httpOne,
+  publish,
+  startFanOut,
+  startRun,
+  waitForStatus,
+} from '../test/support/workflows';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
 const FAN_OUT = Number(process.env.BENCH_FAN_OUT ?? 499); // with its trigger, 500 nodes: the most a workflow may have
@@ -62,15 +68,7 @@ async function main(): Promise<void> {
 
     await sample(quiet); // warm-up: first compilations, pools, caches
     const idle = await sample(quiet);
-    const flood = (await startRun(api.url, flooder, wide)).body.id as string;
-    const open = async () =>
-      (await stepsOf(api.url, flooder, flood)).filter(
-        (s) => s.step_id !== 'start' && s.status !== 'completed',
-      ).length;
-    await waitFor(
-      async () => (await stepsOf(api.url, flooder, flood)).length > FAN_OUT,
-      'the fan-out to queue',
-    );
+    const { runId: flood, open } = await startFanOut(api.url, flooder, wide, FAN_OUT);
     const queued = await open();
     const loaded = await sample(quiet);
     const left = await open();

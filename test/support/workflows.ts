@@ -64,6 +64,19 @@ export function httpFanOut(base: string, width: number) {
 export const httpOne = (base: string) =>
   graph([{ id: 'start', type: 'trigger.manual' }, httpGet(base, 'one')], ['start->one']);
 
+/**
+ * Starts a run of an httpFanOut workflow `width` wide and waits until all its steps are queued; `open()` counts
+ * the fan-out's steps not completed yet.
+ */
+export async function startFanOut(url: string, tenant: OnboardedTenant, workflowId: string, width: number) {
+  const runId = (await startRun(url, tenant, workflowId)).body.id as string;
+  const open = async () =>
+    (await stepsOf(url, tenant, runId)).filter((s) => s.step_id !== 'start' && s.status !== 'completed')
+      .length;
+  await waitFor(async () => (await stepsOf(url, tenant, runId)).length > width, 'the fan-out to queue');
+  return { runId, open };
+}
+
 export async function publish(
   url: string,
   tenant: OnboardedTenant,

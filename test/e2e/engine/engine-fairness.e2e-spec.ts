@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import { httpFanOut, httpOne, publish, startRun, stepsOf, waitForStatus } from '../../support/engine';
+import { httpFanOut, httpOne, publish, startFanOut, startRun, waitForStatus } from '../../support/engine';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -9,7 +9,6 @@ import {
   startInProcessWorker,
   startTestApi,
   type TestBackends,
-  waitFor,
 } from '../../support/harness';
 
 const FAN_OUT = 120;
@@ -48,15 +47,7 @@ describe('engine: fair dispatch across tenants', () => {
   it("serves another tenant's step ahead of one tenant's queued fan-out, not after it", async () => {
     const wide = await publish(api.url, flooder, httpFanOut(slow.url, FAN_OUT));
     const small = await publish(api.url, quiet, httpOne(slow.url));
-    const flood = (await startRun(api.url, flooder, wide)).body.id as string;
-    const open = async () =>
-      (await stepsOf(api.url, flooder, flood)).filter(
-        (s) => s.step_id !== 'start' && s.status !== 'completed',
-      ).length;
-    await waitFor(
-      async () => (await stepsOf(api.url, flooder, flood)).length > FAN_OUT,
-      'the fan-out to queue',
-    );
+    const { runId: flood, open } = await startFanOut(api.url, flooder, wide, FAN_OUT);
 
     const run = (await startRun(api.url, quiet, small)).body.id as string;
     expect((await waitForStatus(api.url, quiet, run, ['completed', 'failed'], 30_000)).status).toBe(
