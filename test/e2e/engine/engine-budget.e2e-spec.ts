@@ -18,12 +18,13 @@ import {
  * Raise a budget only on purpose. What a step costs now: an HTTP step 16 statements (the run's lock and its steps'
  * read are two, so the read sees what the previous lock holder committed; one statement missed it and left fan-in
  * runs unfinished), a pure step 2.5 (run inline, in the transaction of the step before it); Redis 11.4 and 1.1
- * commands. The budgets leave room for two stray statements per run (a cache refilled meanwhile) and for the
- * publishes' batching to vary.
+ * commands. The budgets leave room for two stray statements per run (a cache refilled meanwhile), for the
+ * publishes' batching to vary, and, for pure steps, for the inline time cap: on a loaded machine a chain of them
+ * splits over more transactions and jobs (3.2 statements and 2.1 commands a step were seen in a full CI run).
  */
 const BUDGET = {
   io: { sql: 16.4, redis: 13 },
-  pure: { sql: 2.7, redis: 2 },
+  pure: { sql: 4, redis: 8 },
 };
 
 let backends: TestBackends;
