@@ -18,6 +18,11 @@ describe('the processes users start', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['start:api']).toBe(api.join(' '));
     expect(scripts['start:worker']).toBe(worker.join(' '));
+    // `npm start` runs the API and a worker in one process: the worker's heap flags, and the API's streams may
+    // ask for young-generation collections (src/modules/storage/metered.ts).
+    expect(scripts.start).toBe(
+      `nest build && exec ${argv([...WORKER_NODE_FLAGS, '--expose-gc'], 'dist/dev.js').join(' ')}`,
+    );
     expect(read('Dockerfile')).toContain(`CMD ${exec(api, '"')}`);
     const compose = read('docker-compose.yml');
     expect(compose).toContain(`command: ${exec(api, "'")}`);
