@@ -38,13 +38,13 @@ const current = new AsyncLocalStorage<Unit>();
 @Injectable()
 export class Transactions {
   /** Behind a transaction-mode pooler (DATABASE_DIRECT_URL set) a statement prepared on one connection is not on the next. */
-  private readonly prepare: boolean;
+  private readonly preparedStatements: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
     config: DatabaseConfig,
   ) {
-    this.prepare = !config.DATABASE_DIRECT_URL;
+    this.preparedStatements = !config.DATABASE_DIRECT_URL;
   }
 
   run<T>(work: () => Promise<T>): Promise<T> {
@@ -91,7 +91,7 @@ export class Transactions {
     const inside = current.getStore()?.manager.queryRunner;
     const runner = inside ?? this.dataSource.createQueryRunner();
     try {
-      if (options.prepare && this.prepare) {
+      if (options.prepare && this.preparedStatements) {
         const client = (await runner.connect()) as PoolClient;
         try {
           const name = statementName(sql);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { requestContext } from '../tenancy/request-context';
-import { createLogger } from './logger';
+import { createLogger, redactUrl } from './logger';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -66,5 +66,19 @@ describe('log redaction', () => {
       msg: 'insert failed',
       err: { message: expect.stringContaining('duplicate key') },
     });
+  });
+});
+
+describe('redactUrl', () => {
+  it('replaces secret query values, by any secret name or a URL-only one (key, sig), and keeps the rest', () => {
+    expect(
+      redactUrl(
+        '/files/a?X-Amz-Signature=s1&X-Amz-Credential=c1&key=k1&sig=s2&client_secret=c2&page=2&tokens=3',
+      ),
+    ).toBe(
+      '/files/a?X-Amz-Signature=%5Bredacted%5D&X-Amz-Credential=%5Bredacted%5D&key=%5Bredacted%5D' +
+        '&sig=%5Bredacted%5D&client_secret=%5Bredacted%5D&page=2&tokens=3',
+    );
+    expect(redactUrl('/workflows?page=1')).toBe('/workflows?page=1');
   });
 });

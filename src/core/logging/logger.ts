@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import type { Principal } from '../auth/principal';
 import { currentPrincipal, currentRequestId } from '../tenancy/request-context';
 import type { LogStoreSink } from './log-store-sink';
+import { isSecretName, REDACTED } from '../redaction/redact';
 
 let stdout: pino.DestinationStream | undefined;
 
@@ -48,9 +49,12 @@ export const REDACTED_PATHS = [
   '*.cookie',
 ];
 
-/** Query parameters whose values are credentials (WebSocket and board tokens, signed URLs): never logged. */
-const SECRET_QUERY_PARAMS =
-  /^(access_token|token|api_key|apikey|key|signature|sig|secret|password|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+/**
+ * Query parameters whose values are credentials (WebSocket and board tokens, signed URLs): never logged. Any
+ * secret name (core/redaction), and the short names that mean one only in a URL.
+ */
+const URL_SECRET_PARAMS = /^(key|sig)$/i;
+const isSecretParam = (name: string) => isSecretName(name) || URL_SECRET_PARAMS.test(name);
 
 /** A request URL as logged: secret query values replaced by `[redacted]`. */
 export function redactUrl(url: string): string {
@@ -59,8 +63,8 @@ export function redactUrl(url: string): string {
   const params = new URLSearchParams(url.slice(query + 1));
   let changed = false;
   for (const name of [...params.keys()])
-    if (SECRET_QUERY_PARAMS.test(name)) {
-      params.set(name, '[redacted]');
+    if (isSecretParam(name)) {
+      params.set(name, REDACTED);
       changed = true;
     }
   return changed ? `${url.slice(0, query)}?${params.toString()}` : url;
@@ -86,7 +90,7 @@ export function createLogger(
   const logger = pino(
     {
       level: lowest,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
       base: { service: 'conflux', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
