@@ -13,7 +13,6 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +25,7 @@ import { pgTransaction } from './pg-transaction';
 import { WorkflowsService } from '../src/modules/workflows/workflows.service';
 import { loginAdmin, onboardTenant } from '../test/support/auth';
 import { prepareTestBackends, testRedisUrl } from '../test/support/backends';
-import { graph, httpGet, publish } from '../test/support/workflows';
+import { graph, httpGet, okServer, publish } from '../test/support/workflows';
 import { createTestBackends, relaxRateLimits, spawnWorker, startTestApi } from '../test/support/harness';
 
 const LEVELS = (process.env.BENCH_IN_FLIGHT ?? '1,50,200').split(',').map(Number);
@@ -139,18 +138,6 @@ interface Restate {
 }
 
 /** Restate server and the bench's service, registered with it; undefined when bench/restate is not installed. */
-/** The HTTP workload's endpoint: `{"ok":true}` at once, on loopback. */
-async function localTarget(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** `http`: the HTTP workload's endpoint, which the service's `http` handler fetches three times. */
 async function startRestate(http?: string): Promise<Restate | undefined> {
   if (!existsSync(RESTATE_BIN)) return undefined;
@@ -230,7 +217,7 @@ async function startRestate(http?: string): Promise<Restate | undefined> {
 async function main(): Promise<void> {
   const stopBackends = await prepareTestBackends();
   // The HTTP workload's endpoint: answers at once, so the steps' cost is the engines', not the endpoint's.
-  const target = await localTarget();
+  const target = await okServer();
   const backends = await createTestBackends({
     WORKER_CONCURRENCY: String(CONCURRENCY),
     DATABASE_POOL_SIZE: '20',

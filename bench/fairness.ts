@@ -8,7 +8,6 @@
  * Numbers, not a test.
  */
 import 'reflect-metadata';
-import { createServer } from 'node:http';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../test/support/auth';
 import { prepareTestBackends } from '../test/support/backends';
 import {
@@ -20,6 +19,7 @@ import {
 import {
   httpFanOut,
   httpOne,
+  okServer,
   publish,
   startFanOut,
   startRun,
@@ -34,11 +34,8 @@ const max = (values: number[]) => Math.max(...values);
 
 async function main(): Promise<void> {
   const stopBackends = await prepareTestBackends();
-  const server = createServer((_req, res) => {
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 40);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const server = await okServer(40);
+  const endpoint = server.url;
   const backends = await createTestBackends({
     HTTP_STEP_ALLOW_HOSTS: '127.0.0.1',
     WORKER_CONCURRENCY: '4',
@@ -93,7 +90,7 @@ async function main(): Promise<void> {
     await worker.stop();
     await api.close();
     await backends.cleanup();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await stopBackends();
   }
 }

@@ -44,6 +44,20 @@ export function httpChain(url: string, length: number) {
   );
 }
 
+/** An endpoint on loopback answering every request `{"ok":true}`, after `delayMs`. */
+export async function okServer(delayMs = 0): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    if (delayMs > 0) setTimeout(answer, delayMs);
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** An http.request step GETting `<base>/<id>`. */
 export const httpGet = (base: string, id: string) => ({
   id,

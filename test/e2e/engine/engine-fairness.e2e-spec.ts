@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
 import { loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
-import { httpFanOut, httpOne, publish, startFanOut, startRun, waitForStatus } from '../../support/engine';
+import {
+  httpFanOut,
+  httpOne,
+  okServer,
+  publish,
+  startFanOut,
+  startRun,
+  waitForStatus,
+} from '../../support/engine';
 import {
   createTestBackends,
   relaxRateLimits,
@@ -18,15 +25,11 @@ let api: RunningApi;
 let worker: { stop(): Promise<void> };
 let flooder: OnboardedTenant;
 let quiet: OnboardedTenant;
-let slow: { server: Server; url: string };
+let slow: Awaited<ReturnType<typeof okServer>>;
 
 beforeAll(async () => {
   // Every HTTP step takes 40 ms here, so a 200-step fan-out is a backlog of seconds for 4 worker slots.
-  const server = createServer((_req, res) => {
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 40);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  slow = { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  slow = await okServer(40);
   backends = await createTestBackends({ HTTP_STEP_ALLOW_HOSTS: '127.0.0.1', WORKER_CONCURRENCY: '4' });
   await relaxRateLimits(backends);
   api = await startTestApi(backends.env);
@@ -40,7 +43,7 @@ afterAll(async () => {
   await worker?.stop();
   await api?.close();
   await backends?.cleanup();
-  await new Promise((resolve) => slow?.server.close(resolve));
+  await slow?.close();
 });
 
 describe('engine: fair dispatch across tenants', () => {
