@@ -52,13 +52,21 @@ export class QueryAuditLog {
         return;
       }
       try {
-        await this.tx.run(async () => {
-          for (const { record, store } of batch) {
-            // Each event with its own request's actor, whichever request's turn it is to commit.
-            if (store) await requestContext.run(store, () => this.audit.record(record));
-            else await requestContext.exit(() => this.audit.record(record));
-          }
-        });
+        const append = async ({ record, store }: Pending) => {
+          // Each event with its own request's actor, whichever request's turn it is to commit.
+          if (store) await requestContext.run(store, () => this.audit.record(record));
+          else await requestContext.exit(() => this.audit.record(record));
+        };
+        // Never inside the transaction of whichever caller started the drain: the batch is everyone's.
+        await this.tx.detached(() =>
+          // One event is one statement committing on its own (audit_append locks, chains and inserts):
+          // one round trip, where BEGIN ... COMMIT around it would be three.
+          batch.length === 1
+            ? append(batch[0])
+            : this.tx.run(async () => {
+                for (const pending of batch) await append(pending);
+              }),
+        );
         for (const pending of batch) pending.resolve();
       } catch (error) {
         for (const pending of batch) pending.reject(error);

@@ -122,10 +122,18 @@ export class SandboxRunner {
     let wireBytes = 0;
     const onData = (chunk: Buffer) => {
       wireBytes += chunk.length;
-      if (wireBytes > wireCap) stop('bytes');
+      if (wireBytes > wireCap) return stop('bytes');
+      // Ahead of pg's own listener: what the chunk's messages make the cursor send goes out as one write.
+      stream.cork();
+      process.nextTick(() => stream.uncork());
     };
-    stream.on('data', onData);
+    stream.prependListener('data', onData);
 
+    // pg-cursor writes each protocol message on its own (Parse, Bind, Describe, Execute, Flush; Close and Sync
+    // once the portal is done), and on this kind of machine a socket write costs about as much as the query.
+    // Corked until the end of the tick, each burst leaves as one write: the first read's with the submit.
+    stream.cork();
+    process.nextTick(() => stream.uncork());
     const cursor = client.query(
       new Cursor<unknown[]>(sql, params, { rowMode: 'array', types: RESULT_TYPES }),
     );

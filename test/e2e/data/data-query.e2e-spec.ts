@@ -301,6 +301,25 @@ describe('POST /data/query', () => {
     });
   });
 
+  it('audits concurrent queries once each, alone or group-committed, on an unbroken chain', async () => {
+    const marker = `concurrent-${Date.now()}`;
+    const sqls = Array.from({ length: 40 }, (_, i) => `SELECT ${i} AS n, '${marker}' AS m`);
+    const answers = await Promise.all(sqls.map((sql) => query(sql)));
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+    const alone = await query(`SELECT '${marker}-alone'`);
+    expect(alone.status).toBe(200);
+    const hashes = [...sqls, `SELECT '${marker}-alone'`].map((sql) =>
+      createHash('sha256').update(sql).digest('hex'),
+    );
+    const { rows } = await db.query<{ sha256: string }>(
+      `SELECT sha256 FROM audit_events WHERE tenant_id = 'acme' AND sha256 = ANY($1)`,
+      [hashes],
+    );
+    expect(rows.map((r) => r.sha256).sort()).toEqual([...hashes].sort());
+    const verify = await call(api.url, 'GET', '/api/v1/audit/verify', { credentials: acme.ownerKey });
+    expect(verify.body).toMatchObject({ valid: true, first_broken: null });
+  });
+
   it('exports query, refusal and pool metrics', async () => {
     const text = await (
       await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } })
