@@ -5,7 +5,13 @@ import { JOB_HANDLER } from './job-handler.decorator';
 
 export type JobFunction = (
   payload: unknown,
-  job: { id?: string; attemptsMade: number; signal?: AbortSignal },
+  job: {
+    id?: string;
+    attemptsMade: number;
+    signal?: AbortSignal;
+    /** True once the worker is shutting down: a long handler should wrap up rather than take on more. */
+    stopping?: () => boolean;
+  },
 ) => Promise<unknown>;
 
 export class JobRegistryError extends Error {

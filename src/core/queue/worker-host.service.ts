@@ -15,6 +15,8 @@ import { InjectRedis } from './redis.provider';
 export class WorkerHost implements OnModuleDestroy {
   private readonly logger = new Logger('WorkerHost');
   private readonly workers: Worker[] = [];
+  private stopping = false;
+  private readonly isStopping = () => this.stopping;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -48,6 +50,7 @@ export class WorkerHost implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     const grace = this.config.WORKER_SHUTDOWN_GRACE_MS;
     this.logger.log(`stopping: waiting up to ${grace} ms for active jobs`);
     await Promise.all(
@@ -68,6 +71,11 @@ export class WorkerHost implements OnModuleDestroy {
   private async process(job: Job, signal?: AbortSignal): Promise<unknown> {
     const handler = this.registry.handlerFor(job.name);
     if (!handler) throw new Error(`no handler for job '${job.name}'`);
-    return handler(job.data, { id: job.id, attemptsMade: job.attemptsMade, signal });
+    return handler(job.data, {
+      id: job.id,
+      attemptsMade: job.attemptsMade,
+      signal,
+      stopping: this.isStopping,
+    });
   }
 }

@@ -17,8 +17,8 @@ export class EngineProcessor implements OnApplicationBootstrap {
   ) {}
 
   @JobHandler('engine.step')
-  step(payload: JobPayloads['engine.step']): Promise<void> {
-    return this.engine.runJob(payload);
+  step(payload: JobPayloads['engine.step'], job: { stopping?: () => boolean }): Promise<void> {
+    return this.engine.runJob(payload, job.stopping);
   }
 
   async onApplicationBootstrap(): Promise<void> {

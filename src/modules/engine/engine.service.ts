@@ -40,6 +40,11 @@ type InlineResult = { id: string; output: unknown } | { id: string; error: Error
 /** Inline (pure) steps one transaction may run, and for how long, before the rest go out as jobs. */
 const INLINE_MAX_STEPS = 32;
 const INLINE_MAX_MS = 100;
+/**
+ * Steps one job may carry on from its own (sticky execution) before the next goes back through the queue, where
+ * the tenants' fair share orders it among everyone's work again.
+ */
+const STICKY_MAX_STEPS = 8;
 /** Held runs one admission pass looks at when the tenant has no limit (the reconciler's next pass takes more). */
 const ADMIT_PAGE = 500;
 
@@ -279,22 +284,37 @@ export class EngineService {
   /**
    * One delivery of an `engine.step` job. Safe to run twice: only the first delivery changes anything. A pure
    * step is claimed, run and completed in one transaction (with the pure steps after it); any other is claimed,
-   * run outside any transaction, and completed in a second one.
+   * run outside any transaction, and completed in a second one. That second transaction may claim the step's
+   * single I/O successor for this same job (sticky execution: no queue hop, no claim transaction), and so on up
+   * to STICKY_MAX_STEPS, unless the worker is stopping. A claimed successor is `carried_by` this job: if the
+   * worker dies, BullMQ redelivers the job and the delivery runs the step it was carrying.
    */
-  async runJob(job: {
-    run_id: string;
-    step_id: string;
-    attempt: number;
-    kind: 'execute' | 'approval-timeout';
-  }): Promise<void> {
+  async runJob(
+    job: {
+      run_id: string;
+      step_id: string;
+      attempt: number;
+      kind: 'execute' | 'approval-timeout';
+    },
+    stopping: () => boolean = () => false,
+  ): Promise<void> {
     if (job.kind === 'approval-timeout') return this.deadlinePassed(job.run_id, job.step_id, job.attempt);
-    const claimed = await this.transact(async (effects) => {
+    const carrier = jobIdOf({ runId: job.run_id, stepId: job.step_id, attempt: job.attempt, kind: job.kind });
+    let claimed = await this.transact(async (effects) => {
       const unit = await this.lock(effects, job.run_id);
       const step = unit?.steps.get(job.step_id);
       if (!unit || !step || step.attempt !== job.attempt) return undefined;
       if (TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
+      if (step.status !== 'queued' && step.status !== 'running') {
+        // This job's own step is done; a redelivery (the worker died) runs the successor it was carrying.
+        const carried = [...unit.steps.values()].find(
+          (s) => s.status === 'running' && s.carried_by === carrier,
+        );
+        if (!carried) return undefined;
+        const graph = await this.graphOfRun(unit.run);
+        return { run: unit.run, step: carried, node: graph.node(carried.step_id), context: unit.context() };
+      }
       // 'running' again: the worker that had it died; the job was redelivered.
-      if (step.status !== 'queued' && step.status !== 'running') return undefined;
       if (step.status === 'queued') {
         await this.runs.transitionStep(step.id, ['queued'], step.attempt, {
           status: 'running',
@@ -318,20 +338,56 @@ export class EngineService {
       else await this.settleInUnit(effects, unit, step, outcome, ['running']);
       return undefined;
     });
-    if (!claimed) return;
-    const { run, step, node, context } = claimed;
-    const outcome = await this.attempt(run, step, node, context);
-    if ('error' in outcome) return this.failAttempt(run.id, step, outcome.error);
-    try {
-      await this.transact(async (effects) => {
-        const unit = await this.lock(effects, run.id);
-        if (unit && !TERMINAL_RUN_STATUSES.includes(unit.run.status))
+    for (let carried = 1; claimed; carried += 1) {
+      const { run, step, node, context } = claimed;
+      const outcome = await this.attempt(run, step, node, context);
+      if ('error' in outcome) return this.failAttempt(run.id, step, outcome.error);
+      const sticky = carried < STICKY_MAX_STEPS && !stopping();
+      try {
+        claimed = await this.transact(async (effects) => {
+          const unit = await this.lock(effects, run.id);
+          if (!unit || TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
           await this.settleInUnit(effects, unit, step, outcome, ['running']);
-      });
-    } catch (error) {
-      // Nothing of the outcome committed (a child run that could not be created, a lost connection).
-      await this.failAttempt(run.id, step, asError(error));
+          return sticky ? this.claimSuccessor(effects, unit, carrier) : undefined;
+        });
+      } catch (error) {
+        // Nothing of the outcome committed (a child run that could not be created, a lost connection).
+        return this.failAttempt(run.id, step, asError(error));
+      }
     }
+  }
+
+  /**
+   * Sticky execution: when what a completion queued is one job, for a step that is not pure and due now, that step
+   * is claimed here for the job already running (`carrier`) instead of going out to the queue: one UPDATE in the
+   * completion's transaction instead of an enqueue, a delivery and a claim transaction.
+   */
+  private async claimSuccessor(effects: Effects, unit: RunUnit, carrier: string) {
+    const [job] = effects.jobs;
+    if (effects.jobs.length !== 1 || job.runId !== unit.run.id || job.kind !== 'execute' || job.delayMs > 0)
+      return undefined;
+    const step = unit.steps.get(job.stepId);
+    const graph = await this.graphOfRun(unit.run);
+    const node = graph.node(job.stepId);
+    if (!step || this.executors.for(node.type).inline(node.data.config ?? {})) return undefined;
+    if (
+      !(await this.runs.transitionStep(step.id, ['queued'], step.attempt, {
+        status: 'running',
+        carried_by: carrier,
+        started: true,
+        not_before: null,
+      }))
+    )
+      return undefined;
+    effects.jobs.length = 0;
+    unit.setStep({ step_id: step.step_id, status: 'running', carried_by: carrier });
+    this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
+    return {
+      run: unit.run,
+      step: unit.steps.get(step.step_id) as StepRunEntity,
+      node,
+      context: unit.context(),
+    };
   }
 
   /**

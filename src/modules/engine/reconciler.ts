@@ -88,10 +88,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return { requeued, parents, admitted };
   }
 
-  /** Re-adds the step's job (due at its `not_before`) unless BullMQ still holds a live one. */
+  /**
+   * Re-adds the step's job (due at its `not_before`) unless BullMQ still holds a live one: the step's own, or for
+   * a step claimed by sticky execution, the job carrying it (whose redelivery would run it again).
+   */
   private async ensureJob(step: StepRunEntity, kind: 'execute' | 'approval-timeout'): Promise<number> {
     const run = await this.runs.findRunForEngine(step.run_id);
     if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) return 0;
+    if (step.status === 'running' && step.carried_by && (await this.live(step.carried_by))) return 0;
     const delayMs = step.not_before ? Math.max(0, new Date(step.not_before).getTime() - Date.now()) : 0;
     const job = {
       tenantId: run.tenant_id,
@@ -100,15 +104,20 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       attempt: step.attempt,
       kind,
     };
-    const existing = await this.jobs.queue('engine').getJob(jobIdOf(job));
-    if (existing) {
-      const state = await existing.getState();
-      if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized')
-        return 0;
-      await existing.remove().catch(() => undefined);
-    }
+    if (await this.live(jobIdOf(job), true)) return 0;
     await this.engine.enqueue({ ...job, delayMs });
     return 1;
+  }
+
+  /** Whether BullMQ will still deliver the job; a finished one is removed when `removeDead` (its id is reused). */
+  private async live(jobId: string, removeDead = false): Promise<boolean> {
+    const existing = await this.jobs.queue('engine').getJob(jobId);
+    if (!existing) return false;
+    const state = await existing.getState();
+    if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized')
+      return true;
+    if (removeDead) await existing.remove().catch(() => undefined);
+    return false;
   }
 
   /** A waited-on child that ended (its result may be lost) is reported; one that is missing is started again. */

@@ -151,17 +151,15 @@ export class RunsRepository {
    * steps happens under it. One round trip.
    */
   async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
-    const [row] = await this.rows<{ run: RunEntity }>(
-      'SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = $1 FOR UPDATE',
+    // The steps are read after the lock is granted, on a snapshot of their own (engine_lock_run() is plpgsql):
+    // under READ COMMITTED that sees the steps committed by whoever held the lock before us. A subquery of the
+    // locking statement would not (its snapshot is taken before the wait; only the locked row is re-read), and two
+    // last steps completing at once would each see the other still running: the run would never finish.
+    const [row] = await this.rows<{ run: RunEntity; steps: StepRunEntity[] }>(
+      'SELECT run, steps FROM engine_lock_run($1)',
       [id],
     );
-    if (!row) return undefined;
-    // A separate statement: under READ COMMITTED it sees the steps committed by whoever held the lock before us.
-    // A subquery of the locking statement would not (its snapshot is taken before the wait; only the locked row
-    // is re-read), and two last steps completing at once would each see the other still running: the run would
-    // never finish.
-    const steps = await this.rows<StepRunEntity>('SELECT * FROM step_runs WHERE run_id = $1', [id]);
-    return { run: toRun(row.run), steps: steps.map(toStep) };
+    return row ? { run: toRun(row.run), steps: row.steps.map(toStep) } : undefined;
   }
 
   /**
@@ -421,12 +419,14 @@ export class RunsRepository {
       error?: string | null;
       not_before?: Date | null;
       child_key?: string | null;
+      /** The job a sticky claim runs under; any transition without it clears it. */
+      carried_by?: string;
       started?: boolean;
       finished?: boolean;
     },
   ): Promise<boolean> {
-    const sets = ['status = $3', 'updated_at = now()'];
-    const params: unknown[] = [id, from, changes.status];
+    const sets = ['status = $3', 'carried_by = $4', 'updated_at = now()'];
+    const params: unknown[] = [id, from, changes.status, changes.carried_by ?? null];
     const add = (column: string, value: unknown, cast = '') => {
       params.push(value);
       sets.push(`${column} = $${params.length}${cast}`);

@@ -94,6 +94,61 @@ describe('engine: durability', () => {
     expect(sample.every((s) => s.status === 'completed')).toBe(true);
   });
 
+  it('runs a step carried on from its predecessor again when the worker carrying it is killed -9', async () => {
+    const id = await publish(
+      api.url,
+      acme,
+      graph(
+        [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'h1', type: 'http.request', config: { method: 'POST', url: `${server.url}/ok/carry` } },
+          {
+            id: 'h2',
+            type: 'http.request',
+            config: { method: 'POST', url: `${server.url}/slow/5000/carry` },
+          },
+          { id: 'h3', type: 'http.request', config: { method: 'POST', url: `${server.url}/ok/carry` } },
+        ],
+        ['start->h1', 'h1->h2', 'h2->h3'],
+      ),
+    );
+    const slowCalls = () => server.requests.filter((r) => r.path === '/slow/5000/carry');
+    // The one worker: the one killed must be the one carrying h2.
+    for (const earlier of workers.splice(0)) await earlier.stop('SIGKILL');
+    const first = await spawnWorker(backends.env);
+    workers.push(first);
+    const [runId] = await startMany(id, 1);
+    await waitFor(() => slowCalls().length === 1, 'h2 to be under way', 30_000);
+    // h2 went out on no queue: the worker that completed h1 claimed it under h1's job.
+    const { rows } = await db.query<{ status: string; carried_by: string | null }>(
+      `SELECT status, carried_by FROM step_runs WHERE run_id = $1 AND step_id = 'h2'`,
+      [runId],
+    );
+    expect(rows[0]).toEqual({ status: 'running', carried_by: `${runId}_1_h1` });
+    await first.stop('SIGKILL');
+
+    workers.push(await spawnWorker(backends.env));
+    await waitAllCompleted([runId], 60_000);
+    // Delivered again (h1's job, redelivered once it stalled, or the reconciler): once more, under the same key.
+    expect(slowCalls().map((r) => r.idempotencyKey)).toEqual([`${runId}:h2`, `${runId}:h2`]);
+    const events = await db.query<{ step_id: string; n: number }>(
+      `SELECT step_id, count(*)::int AS n FROM run_events
+        WHERE run_id = $1 AND event_type = 'step.completed' GROUP BY step_id ORDER BY step_id`,
+      [runId],
+    );
+    expect(events.rows).toEqual([
+      { step_id: 'h1', n: 1 },
+      { step_id: 'h2', n: 1 },
+      { step_id: 'h3', n: 1 },
+      { step_id: 'start', n: 1 },
+    ]);
+    const after = await db.query(
+      `SELECT count(*)::int AS n FROM step_runs WHERE run_id = $1 AND carried_by IS NOT NULL`,
+      [runId],
+    );
+    expect(after.rows[0]).toEqual({ n: 0 });
+  });
+
   it('drains a worker sent SIGTERM under load: its steps in flight finish on it, none runs twice', async () => {
     const id = await publish(api.url, acme, httpChain(`${server.url}/slow/60/term`, 5));
     const calls = () => server.requests.filter((r) => r.path === '/slow/60/term');

@@ -14,6 +14,7 @@ import { Packages1764710000000 } from './1764710000000-packages';
 import { Access1764720000000 } from './1764720000000-access';
 import { Pipelines1764810000000 } from './1764810000000-pipelines';
 import { RunConcurrency1764900000000 } from './1764900000000-run-concurrency';
+import { EngineRoundTrips1765000000000 } from './1765000000000-engine-round-trips';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -35,4 +36,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Access1764720000000,
   Pipelines1764810000000,
   RunConcurrency1764900000000,
+  EngineRoundTrips1765000000000,
 ];

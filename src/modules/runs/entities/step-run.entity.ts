@@ -46,6 +46,13 @@ export class StepRunEntity {
   @Column({ type: 'text', nullable: true })
   child_key: string | null;
 
+  /**
+   * A running step claimed by the worker that completed its predecessor (sticky execution): the BullMQ id of the
+   * job it runs under. NULL: its own job (`jobIdOf`) delivers it. Cleared by every other transition.
+   */
+  @Column({ type: 'text', nullable: true })
+  carried_by: string | null;
+
   @Column({ type: 'timestamptz', nullable: true })
   started_at: Date | null;
 
