@@ -93,6 +93,12 @@ class Effects {
   readonly events: DomainEvent[] = [];
   readonly parents: string[] = [];
   readonly aborts: string[] = [];
+  /**
+   * Sticky execution: the job this transaction may claim a successor for (`carrier`), and the step it claimed
+   * (`carried`), which then runs under that job instead of one of its own.
+   */
+  carrier?: string;
+  carried?: string;
   /** Tenants this transaction held a run for: their slots are looked at again once it commits. */
   readonly held = new Set<string>();
   /** Counted after commit, so a rolled-back transition counts nothing. */
@@ -347,47 +353,19 @@ export class EngineService {
         claimed = await this.transact(async (effects) => {
           const unit = await this.lock(effects, run.id);
           if (!unit || TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
+          if (sticky) effects.carrier = carrier;
           await this.settleInUnit(effects, unit, step, outcome, ['running']);
-          return sticky ? this.claimSuccessor(effects, unit, carrier) : undefined;
+          const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
+          // Still running: nothing after the claim (a pure step failing, say) ended the run.
+          if (next?.status !== 'running' || next.carried_by !== carrier) return undefined;
+          const graph = await this.graphOfRun(unit.run);
+          return { run: unit.run, step: next, node: graph.node(next.step_id), context: unit.context() };
         });
       } catch (error) {
         // Nothing of the outcome committed (a child run that could not be created, a lost connection).
         return this.failAttempt(run.id, step, asError(error));
       }
     }
-  }
-
-  /**
-   * Sticky execution: when what a completion queued is one job, for a step that is not pure and due now, that step
-   * is claimed here for the job already running (`carrier`) instead of going out to the queue: one UPDATE in the
-   * completion's transaction instead of an enqueue, a delivery and a claim transaction.
-   */
-  private async claimSuccessor(effects: Effects, unit: RunUnit, carrier: string) {
-    const [job] = effects.jobs;
-    if (effects.jobs.length !== 1 || job.runId !== unit.run.id || job.kind !== 'execute' || job.delayMs > 0)
-      return undefined;
-    const step = unit.steps.get(job.stepId);
-    const graph = await this.graphOfRun(unit.run);
-    const node = graph.node(job.stepId);
-    if (!step || this.executors.for(node.type).inline(node.data.config ?? {})) return undefined;
-    if (
-      !(await this.runs.transitionStep(step.id, ['queued'], step.attempt, {
-        status: 'running',
-        carried_by: carrier,
-        started: true,
-        not_before: null,
-      }))
-    )
-      return undefined;
-    effects.jobs.length = 0;
-    unit.setStep({ step_id: step.step_id, status: 'running', carried_by: carrier });
-    this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
-    return {
-      run: unit.run,
-      step: unit.steps.get(step.step_id) as StepRunEntity,
-      node,
-      context: unit.context(),
-    };
   }
 
   /**
@@ -711,10 +689,21 @@ export class EngineService {
       type: graph.node(id).type,
     });
     const delays = new Map((round.queue ?? []).map((id) => [id, this.queueDelay(graph, id)]));
+    // Sticky execution: the first I/O step due now is claimed for the job completing its predecessor, as it is
+    // inserted (running, carried by that job); the others get jobs of their own.
+    const carried =
+      effects.carrier && !effects.carried
+        ? round.queue?.find((id) => {
+            const node = graph.node(id);
+            return !delays.get(id) && !this.executors.for(node.type).inline(node.data.config ?? {});
+          })
+        : undefined;
     const rows = [
       ...(round.skip ?? []).map((id) => ({ ...base(id), status: 'skipped' as const })),
       ...(round.queue ?? []).map((id) => {
         const delayMs = delays.get(id) ?? 0;
+        if (id === carried)
+          return { ...base(id), status: 'running' as const, started: true, carried_by: effects.carrier };
         return {
           ...base(id),
           status: 'queued' as const,
@@ -734,7 +723,11 @@ export class EngineService {
       if (!id) continue;
       unit.setStep({ ...row, id, attempt: 1, output: 'output' in row ? row.output : null });
       if (row.status === 'skipped') this.event(effects, unit, 'step.skipped', row.step_id, {});
-      else if (row.status === 'queued') {
+      else if (row.step_id === carried) {
+        effects.carried = carried;
+        this.event(effects, unit, 'step.queued', row.step_id, { attempt: 1 });
+        this.event(effects, unit, 'step.started', row.step_id, { attempt: 1 });
+      } else if (row.status === 'queued') {
         this.event(effects, unit, 'step.queued', row.step_id, { attempt: 1 });
         effects.jobs.push({
           tenantId: run.tenant_id,

@@ -376,18 +376,20 @@ export class RunsRepository {
       not_before?: Date | null;
       output?: unknown;
       error?: string | null;
-      /** Set for a step executed inline: it ran (and settled) within this transaction. */
+      /** Set for a step executed inline (it ran, and settled, within this transaction) or claimed at once. */
       started?: boolean;
+      /** A step claimed as it is inserted (sticky execution): the job it runs under. */
+      carried_by?: string;
     }>,
   ): Promise<Array<{ id: string; step_id: string }>> {
     if (rows.length === 0) return [];
     return this.rows<{ id: string; step_id: string }>(
-      `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, error, started_at, finished_at)
-       SELECT run_id, tenant_id, step_id, type, status, not_before, output, error,
+      `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by, started_at, finished_at)
+       SELECT run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by,
               CASE WHEN started THEN now() END,
               CASE WHEN status IN ('completed', 'skipped', 'failed') THEN now() END
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::text[], $9::bool[])
-           AS t(run_id, tenant_id, step_id, type, status, not_before, output, error, started)
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::text[], $9::bool[], $10::text[])
+           AS t(run_id, tenant_id, step_id, type, status, not_before, output, error, started, carried_by)
        ON CONFLICT (run_id, step_id) DO NOTHING
        RETURNING id, step_id`,
       [
@@ -400,6 +402,7 @@ export class RunsRepository {
         rows.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
         rows.map((r) => r.error ?? null),
         rows.map((r) => r.started ?? false),
+        rows.map((r) => r.carried_by ?? null),
       ],
     );
   }
@@ -419,14 +422,13 @@ export class RunsRepository {
       error?: string | null;
       not_before?: Date | null;
       child_key?: string | null;
-      /** The job a sticky claim runs under; any transition without it clears it. */
-      carried_by?: string;
       started?: boolean;
       finished?: boolean;
     },
   ): Promise<boolean> {
-    const sets = ['status = $3', 'carried_by = $4', 'updated_at = now()'];
-    const params: unknown[] = [id, from, changes.status, changes.carried_by ?? null];
+    // A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job delivers it.
+    const sets = ['status = $3', 'carried_by = NULL', 'updated_at = now()'];
+    const params: unknown[] = [id, from, changes.status];
     const add = (column: string, value: unknown, cast = '') => {
       params.push(value);
       sets.push(`${column} = $${params.length}${cast}`);
