@@ -18,7 +18,7 @@ import {
  * Raise a budget only on purpose. What a step costs now: an HTTP step 9.8 statements (the worker that completes a
  * step inserts its I/O successor already claimed and runs it, so a chain pays no claim transaction and no queue
  * hop after its first step; the run's lock and its steps' read are one call, engine_lock_run()), a
- * pure step 2.5 (run inline, in the transaction of the step before it); Redis 4.8 and 1.1 commands. The budgets
+ * pure step 2.5 (run inline, in the transaction of the step before it); Redis 5 and 1.1 commands. The budgets
  * leave room for two stray statements per run (a cache refilled meanwhile), for the publishes' batching to vary,
  * and, for pure steps, for the inline time cap: on a loaded machine a chain of them splits over more transactions
  * and jobs (3.2 statements and 2.1 commands a step were seen in a full CI run).
