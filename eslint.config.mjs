@@ -23,6 +23,30 @@ export default tseslint.config(
     },
   },
   {
+    // Run persistence by id, with no tenant to check, is the engine's own (src/modules/engine/): everywhere else
+    // reads runs through RunReads, which takes the tenant.
+    files: ['src/**/*.ts'],
+    ignores: ['src/modules/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/engine/persistence/run-store',
+                '**/engine/worker/*',
+                '!**/engine/worker/engine-worker.module',
+              ],
+              message:
+                "RunStore and the engine worker are the engine module's own; read runs through RunReads.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // jest's asymmetric matchers (expect.any, objectContaining) are typed `any`.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
     rules: {

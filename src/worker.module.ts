@@ -7,7 +7,7 @@ import { IdempotencyModule } from './core/http/idempotency/idempotency.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { DataModule } from './modules/data/data.module';
 import { DocumentsModule } from './modules/documents/documents.module';
-import { EngineModule } from './modules/engine/engine.module';
+import { EngineWorkerModule } from './modules/engine/worker/engine-worker.module';
 import { TelemetryModule } from './modules/observability/telemetry.module';
 import { PipelinesModule } from './modules/pipelines/pipelines.module';
 import { StorageModule } from './modules/storage/storage.module';
@@ -25,7 +25,7 @@ export class WorkerModule {
         SecretsModule,
         AuditModule,
         DataModule,
-        EngineModule.forRoot('worker'),
+        EngineWorkerModule,
         TriggersModule.forRoot('worker'),
         StorageModule.forRoot('worker'),
         DocumentsModule.forRoot('worker'),

@@ -6,9 +6,11 @@ import { AppException } from '../../core/http/app.exception';
 import { currentRequestId } from '../../core/tenancy/request-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { JobQueue } from '../../core/queue/job-queue.service';
-import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from '../runs/entities/run.entity';
-import type { StepRunEntity, StepStatus } from '../runs/entities/step-run.entity';
-import { type NewRunEvent, type RunChanges, RunsRepository } from '../runs/runs.repository';
+import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from './persistence/entities/run.entity';
+import type { StepRunEntity, StepStatus } from './persistence/entities/step-run.entity';
+import { type TenantId, vouchedTenant } from '../../core/tenancy/tenant-id';
+import { RunReads } from './persistence/run-reads';
+import { type NewRunEvent, type RunChanges, RunStore } from './persistence/run-store';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { STEPS_BY_TYPE } from '../steps/catalog';
@@ -155,7 +157,8 @@ export class EngineService {
   private readonly fairShare = new FairShare();
 
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunStore,
+    private readonly reads: RunReads,
     private readonly workflows: WorkflowsService,
     private readonly executors: ExecutorRegistry,
     private readonly jobs: JobQueue,
@@ -217,7 +220,7 @@ export class EngineService {
   }
 
   /** Completes a waiting step the API may resolve (an approval) with the resume data, and carries on. */
-  async resume(tenantId: string, runId: string, stepId: string, data: unknown): Promise<void> {
+  async resume(tenantId: TenantId, runId: string, stepId: string, data: unknown): Promise<void> {
     const step = await this.runs.findStep(runId, stepId);
     if (!step || step.tenant_id !== tenantId || step.status !== 'waiting' || step.child_key) {
       throw new RunConflictException(`step '${stepId}' is not an approval waiting for input`);
@@ -227,9 +230,9 @@ export class EngineService {
   }
 
   /** running/paused/pending -> cancelled: nothing new starts, steps in flight are aborted. */
-  async cancel(tenantId: string, runId: string): Promise<void> {
+  async cancel(tenantId: TenantId, runId: string): Promise<void> {
     // Aborted before the lock is taken too: a pure step evaluating inline holds the run's lock while it runs.
-    const status = (await this.runs.findRun(tenantId, runId))?.status;
+    const status = (await this.reads.findRun(tenantId, runId))?.status;
     if (status && !TERMINAL_RUN_STATUSES.includes(status))
       await this.publisher.publishControl({ abort_runs: [runId] });
     await this.transact(async (effects) => {
@@ -243,7 +246,7 @@ export class EngineService {
   }
 
   /** Failed runs only: failed (and cancelled) steps run again; completed steps keep their outputs. */
-  async retry(tenantId: string, runId: string): Promise<void> {
+  async retry(tenantId: TenantId, runId: string): Promise<void> {
     await this.transact(async (effects) => {
       const unit = await this.lock(effects, runId);
       if (!unit || unit.run.tenant_id !== tenantId)
@@ -877,7 +880,9 @@ export class EngineService {
   /** Under the tenant's run-slot lock: the plan's cap when every slot is in use; null when one is free or no cap. */
   private async fullCap(tenantId: string): Promise<number | null> {
     const limit = await this.runs.lockRunSlots(tenantId);
-    return limit !== null && (await this.runs.openRootRuns(tenantId, [])) >= limit ? limit : null;
+    return limit !== null && (await this.reads.openRootRuns(vouchedTenant(tenantId), [])) >= limit
+      ? limit
+      : null;
   }
 
   /** Admits the tenant's held runs while slots are free (the reconciler's pass: a raised or lifted limit). */
@@ -899,7 +904,8 @@ export class EngineService {
   ): Promise<number> {
     const held = await this.runs.lockHeldRuns(tenantId, limit ?? ADMIT_PAGE, ending);
     if (held.length === 0) return 0;
-    const free = limit === null ? held.length : limit - (await this.runs.openRootRuns(tenantId, ending));
+    const free =
+      limit === null ? held.length : limit - (await this.reads.openRootRuns(vouchedTenant(tenantId), ending));
     let admitted = 0;
     for (const runId of held.slice(0, Math.max(0, free))) {
       const unit = await this.lock(effects, runId);

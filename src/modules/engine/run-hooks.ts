@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RunEntity, RunStatus } from '../runs/entities/run.entity';
+import type { RunEntity, RunStatus } from './persistence/entities/run.entity';
 
 /** Called inside the transaction that changes the run's status: what it writes commits (or not) with it. */
 export type RunStatusHook = (run: RunEntity, status: RunStatus, error: string | null) => Promise<void>;

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Transactions } from '../../core/database/transaction';
 import { EventPublisher } from '../../core/events/event-publisher';
 import { RunHooks } from '../engine/run-hooks';
-import type { RunEntity, RunStatus } from '../runs/entities/run.entity';
+import type { RunEntity, RunStatus } from '../engine/persistence/entities/run.entity';
 import type { PipelineStatus } from './dto/pipelines.dto';
 import { PipelinesRepository } from './pipelines.repository';
 import { PipelineSteps } from './steps/pipeline-steps.service';

@@ -19,7 +19,7 @@ export class PipelinesModule {
   static forRoot(role: 'api' | 'worker'): DynamicModule {
     return {
       module: PipelinesModule,
-      imports: [EngineModule.forRoot(role), PipelineDataModule],
+      imports: [EngineModule, PipelineDataModule],
       controllers: role === 'api' ? [PipelinesController, PipelineStatusController] : [],
       providers: [
         PipelineRunStatus,

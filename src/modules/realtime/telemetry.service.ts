@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { RealtimeConfig } from '../../core/config/realtime.config';
 import { JobQueue } from '../../core/queue/job-queue.service';
+import type { TenantId } from '../../core/tenancy/tenant-id';
 import { RunsService } from '../runs/runs.service';
 import type { TopicFrame } from './dto/frames';
 
@@ -16,7 +17,7 @@ export type TelemetryListener = (frame: string) => void;
 @Injectable()
 export class TelemetryService implements OnModuleDestroy {
   private readonly logger = new Logger('Telemetry');
-  private readonly listeners = new Map<string, Set<TelemetryListener>>();
+  private readonly listeners = new Map<TenantId, Set<TelemetryListener>>();
   private timer?: NodeJS.Timeout;
   private busy = false;
 
@@ -27,7 +28,7 @@ export class TelemetryService implements OnModuleDestroy {
   ) {}
 
   /** Returns the unsubscribe. The first snapshot follows at once. */
-  add(tenantId: string, listener: TelemetryListener): () => void {
+  add(tenantId: TenantId, listener: TelemetryListener): () => void {
     const set = this.listeners.get(tenantId) ?? new Set();
     this.listeners.set(tenantId, set.add(listener));
     this.timer ??= setInterval(() => void this.periodic(), this.config.TELEMETRY_INTERVAL_MS).unref();
@@ -51,7 +52,7 @@ export class TelemetryService implements OnModuleDestroy {
   }
 
   /** To every listener of `tenants`, or to `only`. */
-  private async send(tenants: string[], only?: TelemetryListener): Promise<void> {
+  private async send(tenants: TenantId[], only?: TelemetryListener): Promise<void> {
     if (tenants.length === 0) return;
     try {
       const [activity, counts] = await Promise.all([

@@ -9,6 +9,7 @@ import type { LogStore } from '../observability/log-store';
 import type { AckFrame, TopicFrame } from './dto/frames';
 import { InvalidFrameException, SystemTopicException } from './realtime.exceptions';
 import type { TelemetryService } from './telemetry.service';
+import type { TenantId } from '../../core/tenancy/tenant-id';
 
 /** Fed by Conflux itself; clients may subscribe but not publish. */
 export const SYSTEM_TOPICS = ['runs', 'pipelines', 'documents', 'audit', 'telemetry', 'logs'];
@@ -56,7 +57,7 @@ export class TopicSession {
   private readonly topics = new Map<string, Unsubscribe>();
 
   constructor(
-    readonly tenantId: string,
+    readonly tenantId: TenantId,
     private readonly principal: Principal,
     private readonly send: FrameSink,
     private readonly deps: TopicDeps,

@@ -5,7 +5,7 @@ import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [EngineModule.forRoot('api'), PoliciesModule],
+  imports: [EngineModule, PoliciesModule],
   controllers: [RunsController],
   providers: [RunsService],
   exports: [RunsService],

@@ -1,14 +1,15 @@
 import { isUUID } from 'class-validator';
 import { Injectable } from '@nestjs/common';
 import { NotFoundAppException } from '../../core/http/app.exception';
+import type { TenantId } from '../../core/tenancy/tenant-id';
 import type { Page } from '../../core/http/pagination';
 import { EngineService } from '../engine/engine.service';
 import { PoliciesService } from '../policies/policies.service';
 import { toWorkflowResponse, WorkflowsService } from '../workflows/workflows.service';
 import type { RunEventResponse, RunResponse, StepRunResponse } from './dto/run.dto';
-import type { RunEntity } from './entities/run.entity';
-import type { StepStatus } from './entities/step-run.entity';
-import { type RunActivity, type RunFilter, RunsRepository } from './runs.repository';
+import type { RunEntity } from '../engine/persistence/entities/run.entity';
+import type { StepStatus } from '../engine/persistence/entities/step-run.entity';
+import { type RunActivity, type RunFilter, RunReads } from '../engine/persistence/run-reads';
 
 export interface RunSnapshot {
   run: RunResponse;
@@ -25,7 +26,7 @@ export class RunNotFoundException extends NotFoundAppException {
 @Injectable()
 export class RunsService {
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunReads,
     private readonly engine: EngineService,
     private readonly workflows: WorkflowsService,
     private readonly policies: PoliciesService,
@@ -33,7 +34,7 @@ export class RunsService {
 
   /** Published workflows only; the input must satisfy input_schema. `created` false: the key's earlier run. */
   async start(
-    tenantId: string,
+    tenantId: TenantId,
     workflowId: string,
     input: unknown,
     triggerType: string,
@@ -51,20 +52,25 @@ export class RunsService {
     return { run: toRunResponse(run), created };
   }
 
-  async list(tenantId: string, filter: RunFilter, offset: number, limit: number): Promise<Page<RunResponse>> {
+  async list(
+    tenantId: TenantId,
+    filter: RunFilter,
+    offset: number,
+    limit: number,
+  ): Promise<Page<RunResponse>> {
     const [rows, total] = await this.runs.listRuns(tenantId, filter, offset, limit);
     return { items: rows.map(toRunResponse), total };
   }
 
-  async get(tenantId: string, id: string): Promise<RunResponse> {
+  async get(tenantId: TenantId, id: string): Promise<RunResponse> {
     const run = toRunResponse(await this.require(tenantId, id));
     await this.policies.assert('read', 'Run', run);
     return run;
   }
 
-  async steps(tenantId: string, id: string): Promise<StepRunResponse[]> {
+  async steps(tenantId: TenantId, id: string): Promise<StepRunResponse[]> {
     await this.policies.assert('read', 'Run', toRunResponse(await this.require(tenantId, id)));
-    return (await this.runs.stepsOf(id)).map((s) => ({
+    return (await this.runs.stepsOf(tenantId, id)).map((s) => ({
       id: s.id,
       run_id: s.run_id,
       step_id: s.step_id,
@@ -78,9 +84,9 @@ export class RunsService {
     }));
   }
 
-  async events(tenantId: string, id: string, afterSeq: number, limit: number): Promise<RunEventResponse[]> {
+  async events(tenantId: TenantId, id: string, afterSeq: number, limit: number): Promise<RunEventResponse[]> {
     await this.policies.assert('read', 'Run', toRunResponse(await this.require(tenantId, id)));
-    return (await this.runs.events(id, afterSeq, limit)).map((e) => ({
+    return (await this.runs.events(tenantId, id, afterSeq, limit)).map((e) => ({
       seq: e.seq,
       event_type: e.event_type,
       step_id: e.step_id,
@@ -90,40 +96,40 @@ export class RunsService {
   }
 
   /** The run, its steps' statuses and its last event's seq, consistent with one another. */
-  async snapshot(tenantId: string, id: string): Promise<RunSnapshot> {
+  async snapshot(tenantId: TenantId, id: string): Promise<RunSnapshot> {
     const row = await this.runs.snapshot(tenantId, id);
     if (!row) throw new RunNotFoundException(id);
     return { run: toRunResponse(row.run), step_statuses: row.step_statuses, last_seq: row.last_seq };
   }
 
   /** Whose run this is (any tenant's), for a handshake that must answer 'not yours' apart from 'no such run'. */
-  async ownerOf(id: string): Promise<string | undefined> {
-    return isUUID(id) ? this.runs.tenantOfForRealtime(id) : undefined;
+  async ownerOf(id: string): Promise<TenantId | undefined> {
+    return isUUID(id) ? this.runs.ownerOf(id) : undefined;
   }
 
-  activity(tenantIds: string[], windowSeconds: number): Promise<RunActivity[]> {
+  activity(tenantIds: TenantId[], windowSeconds: number): Promise<RunActivity[]> {
     return this.runs.activity(tenantIds, windowSeconds);
   }
 
-  async resume(tenantId: string, id: string, stepId: string, data: unknown): Promise<RunResponse> {
+  async resume(tenantId: TenantId, id: string, stepId: string, data: unknown): Promise<RunResponse> {
     await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.resume(tenantId, id, stepId, data);
     return this.get(tenantId, id);
   }
 
-  async cancel(tenantId: string, id: string): Promise<RunResponse> {
+  async cancel(tenantId: TenantId, id: string): Promise<RunResponse> {
     await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.cancel(tenantId, id);
     return this.get(tenantId, id);
   }
 
-  async retry(tenantId: string, id: string): Promise<RunResponse> {
+  async retry(tenantId: TenantId, id: string): Promise<RunResponse> {
     await this.policies.assert('update', 'Run', toRunResponse(await this.require(tenantId, id)));
     await this.engine.retry(tenantId, id);
     return this.get(tenantId, id);
   }
 
-  private async require(tenantId: string, id: string): Promise<RunEntity> {
+  private async require(tenantId: TenantId, id: string): Promise<RunEntity> {
     const run = await this.runs.findRun(tenantId, id);
     if (!run) throw new RunNotFoundException(id);
     return run;

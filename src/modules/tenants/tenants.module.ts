@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantLimits } from '../../core/http/rate-limit/tenant-limits';
 import { DataModule } from '../data/data.module';
 import { PipelineDataModule } from '../pipelines/steps/pipeline-data.module';
-import { RunsRepository } from '../runs/runs.repository';
+import { RunReads } from '../engine/persistence/run-reads';
 import { UsersModule } from '../users/users.module';
 import { PlanEntity } from './entities/plan.entity';
 import { TenantEntity } from './entities/tenant.entity';
@@ -25,7 +25,7 @@ import { TenantsService } from './tenants.service';
   providers: [
     TenantsRepository,
     // The engine's run reads, for the quota's open-run count (stateless: a second instance costs nothing).
-    RunsRepository,
+    RunReads,
     TenantsService,
     { provide: TenantLimits, useExisting: TenantsService },
     { provide: TenantDirectory, useExisting: TenantsService },

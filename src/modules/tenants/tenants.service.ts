@@ -27,7 +27,8 @@ import {
   TenantNotFoundException,
 } from './tenants.exceptions';
 import { type TenantChanges, TenantsRepository } from './tenants.repository';
-import { RunsRepository } from '../runs/runs.repository';
+import type { TenantId } from '../../core/tenancy/tenant-id';
+import { RunReads } from '../engine/persistence/run-reads';
 
 @Injectable()
 export class TenantsService extends TenantLimits {
@@ -39,7 +40,7 @@ export class TenantsService extends TenantLimits {
     private readonly apiKeys: ApiKeysService,
     private readonly datasets: DatasetRepository,
     private readonly dryRun: PipelineDryRun,
-    private readonly runs: RunsRepository,
+    private readonly runs: RunReads,
     private readonly audit: AuditService,
     private readonly tx: Transactions,
   ) {
@@ -172,7 +173,7 @@ export class TenantsService extends TenantLimits {
     });
   }
 
-  async quota(tenantId: string): Promise<QuotaResponse> {
+  async quota(tenantId: TenantId): Promise<QuotaResponse> {
     const tenant = await this.require(tenantId);
     const plan = await this.repository.plan(tenant.plan_code);
     if (!plan) throw new TenantNotFoundException(tenantId);

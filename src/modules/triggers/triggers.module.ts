@@ -19,7 +19,7 @@ export class TriggersModule {
       module: TriggersModule,
       imports: [
         TypeOrmModule.forFeature([WebhookSecretEntity, ScheduleEntity]),
-        EngineModule.forRoot(role),
+        EngineModule,
         PoliciesModule,
       ],
       controllers: role === 'api' ? [TriggersController] : [],

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { Transactions } from '../../../src/core/database/transaction';
 import { JobQueue } from '../../../src/core/queue/job-queue.service';
+import { vouchedTenant } from '../../../src/core/tenancy/tenant-id';
 import { EngineService, jobIdOf } from '../../../src/modules/engine/engine.service';
+import { RunReads } from '../../../src/modules/engine/persistence/run-reads';
 import { WorkflowsService } from '../../../src/modules/workflows/workflows.service';
 import { call, loginAdmin, onboardTenant, type OnboardedTenant } from '../../support/auth';
 import { graph, publish, runOf, startRun, stepsOf, waitForStatus } from '../../support/engine';
@@ -307,5 +309,23 @@ describe('engine: reconciler and retention', () => {
     );
     expect(left.rows[0]).toEqual({ steps: 0, events: 0 });
     expect((await runOf(api.url, acme, recentId)).status).toBe('completed');
+  });
+});
+
+describe('engine: run reads take the tenant', () => {
+  it("finds none of a run's data for another tenant, whichever read asks", async () => {
+    const id = await publish(api.url, acme, transformFlow('1'));
+    const runId = (await startRun(api.url, acme, id)).body.id as string;
+    await waitForStatus(api.url, acme, runId, ['completed']);
+    const reads = api.app.get(RunReads);
+    const [mine, theirs] = [vouchedTenant(acme.tenantId), vouchedTenant(other.tenantId)];
+    expect(await reads.findRun(mine, runId)).toMatchObject({ id: runId, status: 'completed' });
+    expect((await reads.stepsOf(mine, runId)).length).toBeGreaterThan(0);
+    expect((await reads.events(mine, runId, 0, 100)).length).toBeGreaterThan(0);
+    expect(await reads.findRun(theirs, runId)).toBeUndefined();
+    expect(await reads.snapshot(theirs, runId)).toBeUndefined();
+    expect(await reads.stepsOf(theirs, runId)).toEqual([]);
+    expect(await reads.events(theirs, runId, 0, 100)).toEqual([]);
+    expect(await reads.ownerOf(runId)).toBe(acme.tenantId);
   });
 });

@@ -5,8 +5,8 @@ import { ApiJsonValue, JSON_VALUE_SCHEMA } from '../../../core/http/api-json';
 import { PageSize } from '../../../core/http/pagination';
 import { QueryInt } from '../../../core/http/query-int';
 import { TenantPageQuery, TenantScopedQuery } from '../../../core/tenancy/tenant-query.dto';
-import type { RunStatus } from '../entities/run.entity';
-import type { StepStatus } from '../entities/step-run.entity';
+import type { RunStatus } from '../../engine/persistence/entities/run.entity';
+import type { StepStatus } from '../../engine/persistence/entities/step-run.entity';
 
 export class StartRunDto {
   /** The run input (default `{}`); checked against the workflow's input_schema (422 when it does not conform). */

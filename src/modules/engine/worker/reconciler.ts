@@ -1,13 +1,13 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { EngineConfig } from '../../core/config/engine.config';
-import { RedisConfig } from '../../core/config/redis.config';
-import { JobQueue } from '../../core/queue/job-queue.service';
-import { InjectRedis } from '../../core/queue/redis.provider';
-import { TERMINAL_RUN_STATUSES } from '../runs/entities/run.entity';
-import type { StepRunEntity } from '../runs/entities/step-run.entity';
-import { RunsRepository } from '../runs/runs.repository';
-import { EngineService, jobIdOf } from './engine.service';
+import { EngineConfig } from '../../../core/config/engine.config';
+import { RedisConfig } from '../../../core/config/redis.config';
+import { JobQueue } from '../../../core/queue/job-queue.service';
+import { InjectRedis } from '../../../core/queue/redis.provider';
+import { TERMINAL_RUN_STATUSES } from '../persistence/entities/run.entity';
+import type { StepRunEntity } from '../persistence/entities/step-run.entity';
+import { RunStore } from '../persistence/run-store';
+import { EngineService, jobIdOf } from '../engine.service';
 
 const PAGE = 500;
 
@@ -26,7 +26,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private running = false;
 
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunStore,
     private readonly engine: EngineService,
     private readonly jobs: JobQueue,
     private readonly config: EngineConfig,

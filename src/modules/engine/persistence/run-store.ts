@@ -1,50 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Transactions } from '../../core/database/transaction';
-import { RunEventEntity } from './entities/run-event.entity';
-import { RunEntity, type RunStatus } from './entities/run.entity';
+import { Transactions } from '../../../core/database/transaction';
+import { RunEntity } from './entities/run.entity';
 import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
-
-export interface RunFilter {
-  workflow_id?: string;
-  status?: RunStatus;
-  since?: Date;
-  until?: Date;
-}
-
-/** A run as it stands, its steps' statuses and the seq of its last event, all read at one instant. */
-export interface RunSnapshotRow {
-  run: RunEntity;
-  step_statuses: Record<string, StepStatus>;
-  last_seq: number;
-}
-
-/** A tenant's run activity: what is open now, and what started and finished within the window. */
-export interface RunActivity {
-  tenant_id: string;
-  pending: number;
-  running: number;
-  paused: number;
-  started: number;
-  finished: number;
-  steps_queued: number;
-  steps_running: number;
-}
-
-const RUN_DATES = ['started_at', 'completed_at', 'created_at', 'updated_at'];
-const STEP_DATES = ['not_before', 'started_at', 'finished_at', 'updated_at'];
-
-/**
- * A run's `context` ({input, steps: {<id>: {status, output?}}}) assembled from its step rows, where each output
- * is stored once: the engine never rewrites a context, however many steps a run has.
- */
-const CONTEXT_OF_R = `jsonb_build_object('input', r.input, 'steps', COALESCE((
-    SELECT jsonb_object_agg(s.step_id, CASE WHEN s.status = 'completed'
-             THEN jsonb_build_object('status', s.status, 'output', s.output)
-             ELSE jsonb_build_object('status', s.status) END)
-      FROM step_runs s WHERE s.run_id = r.id), '{}'::jsonb))`;
-
-/** `runs r` as JSON with its assembled context. */
-const RUN_JSON = `to_jsonb(r) || jsonb_build_object('context', ${CONTEXT_OF_R})`;
+import { RUN_JSON, toRun, toStep } from './run-rows';
 
 /** A run event the engine decided on; written with the run's other changes in one statement. */
 export interface NewRunEvent {
@@ -59,24 +17,13 @@ export type RunChanges = Partial<
   Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at' | 'held'>
 >;
 
-/** A row read as `to_jsonb(...)` has its timestamps as strings: make them Dates again. */
-function withDates<T extends object>(row: T, keys: string[]): T {
-  for (const key of keys) {
-    const value = (row as Record<string, unknown>)[key];
-    if (typeof value === 'string') (row as Record<string, unknown>)[key] = new Date(value);
-  }
-  return row;
-}
-
-const toRun = (row: RunEntity) => withDates(Object.assign(new RunEntity(), row), RUN_DATES);
-const toStep = (row: StepRunEntity) => withDates(Object.assign(new StepRunEntity(), row), STEP_DATES);
-
 /**
- * Runs, their steps and events. Tenant reads take the tenant id; `*ForEngine` methods are the engine's own, and
- * `*ForRealtime` the socket handshake's (which must tell an unknown run from another tenant's).
+ * The engine's own run persistence: runs, their steps and events, written and read by id (a run's lock, its
+ * transitions, the reconciler's and retention's sweeps) with no tenant to check. Only the engine's modules may
+ * import it (eslint keeps it so); the API path reads runs through `RunReads`, which takes the tenant.
  */
 @Injectable()
-export class RunsRepository {
+export class RunStore {
   constructor(private readonly tx: Transactions) {}
 
   /** Every statement here is run over and over from a fixed set of texts: prepared once per connection. */
@@ -86,10 +33,6 @@ export class RunsRepository {
 
   private get runs() {
     return this.tx.manager().getRepository(RunEntity);
-  }
-
-  private get steps() {
-    return this.tx.manager().getRepository(StepRunEntity);
   }
 
   /** Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert). */
@@ -138,18 +81,6 @@ export class RunsRepository {
     return row ? toRun(row.run) : undefined;
   }
 
-  async findRun(tenantId: string, id: string): Promise<RunEntity | undefined> {
-    const [row] = await this.rows<{ run: RunEntity }>(
-      `SELECT ${RUN_JSON} AS run FROM runs r WHERE r.id = $1 AND r.tenant_id = $2`,
-      [id, tenantId],
-    );
-    return row ? toRun(row.run) : undefined;
-  }
-
-  /**
-   * The run and every step of it, the run locked until the transaction ends: every transition of a run and its
-   * steps happens under it. One round trip.
-   */
   async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
     // The steps are read after the lock is granted, on a snapshot of their own (engine_lock_run() is plpgsql):
     // under READ COMMITTED that sees the steps committed by whoever held the lock before us. A subquery of the
@@ -176,17 +107,6 @@ export class RunsRepository {
       [tenantId],
     );
     return row?.limit ?? null;
-  }
-
-  /** The tenant's open top-level runs that hold a slot, leaving out `excluding` (runs this transaction ends). */
-  async openRootRuns(tenantId: string, excluding: string[]): Promise<number> {
-    const [row] = await this.rows<{ n: number }>(
-      `SELECT count(*)::int AS n FROM runs
-        WHERE tenant_id = $1 AND status IN ('pending', 'running', 'paused') AND parent_run_id IS NULL AND NOT held
-          AND id <> ALL($2::uuid[])`,
-      [tenantId, excluding],
-    );
-    return row.n;
   }
 
   /** The tenant's oldest held runs, at most `limit`, locked (ones another transaction holds are skipped). */
@@ -250,111 +170,6 @@ export class RunsRepository {
        SELECT $1, * FROM unnest($${base + 1}::int[], $${base + 2}::text[], $${base + 3}::text[], $${base + 4}::jsonb[], $${base + 5}::timestamptz[])`,
       params,
     );
-  }
-
-  async listRuns(
-    tenantId: string,
-    filter: RunFilter,
-    offset: number,
-    limit: number,
-  ): Promise<[RunEntity[], number]> {
-    const params: unknown[] = [tenantId];
-    const where = ['r.tenant_id = $1'];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.workflow_id) add('r.workflow_id = ?', filter.workflow_id);
-    if (filter.status) add('r.status = ?', filter.status);
-    if (filter.since) add('r.created_at >= ?', filter.since);
-    if (filter.until) add('r.created_at < ?', filter.until);
-    params.push(limit, offset);
-    const rows = await this.rows<{ run: RunEntity; total: number }>(
-      `SELECT ${RUN_JSON} AS run, count(*) OVER ()::int AS total
-         FROM runs r WHERE ${where.join(' AND ')}
-        ORDER BY r.created_at DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
-    if (rows.length > 0 || offset === 0) return [rows.map((row) => toRun(row.run)), rows[0]?.total ?? 0];
-    // A page past the end still reports the total.
-    const [count] = await this.rows<{ total: number }>(
-      `SELECT count(*)::int AS total FROM runs r WHERE ${where.join(' AND ')}`,
-      params.slice(0, -2),
-    );
-    return [[], count.total];
-  }
-
-  /**
-   * One statement, so one MVCC snapshot: every event up to `last_seq` is reflected in the run and its steps, and
-   * none after it (events, step changes and `next_seq` commit together).
-   */
-  async snapshot(tenantId: string, runId: string): Promise<RunSnapshotRow | undefined> {
-    const [row] = await this.rows<{ run: RunEntity; step_statuses: Record<string, StepStatus> }>(
-      `SELECT ${RUN_JSON} AS run,
-              COALESCE((SELECT jsonb_object_agg(s.step_id, s.status) FROM step_runs s WHERE s.run_id = r.id), '{}')
-                AS step_statuses
-         FROM runs r
-        WHERE r.id = $1 AND r.tenant_id = $2`,
-      [runId, tenantId],
-    );
-    if (!row) return undefined;
-    const run = toRun(row.run);
-    return { run, step_statuses: row.step_statuses, last_seq: run.next_seq };
-  }
-
-  async tenantOfForRealtime(id: string): Promise<string | undefined> {
-    return (await this.runs.findOne({ where: { id }, select: { tenant_id: true } }))?.tenant_id;
-  }
-
-  /** Per tenant: open runs and steps now, runs started and finished in the last `windowSeconds`. */
-  activity(tenantIds: string[], windowSeconds: number): Promise<RunActivity[]> {
-    return this.rows<RunActivity>(
-      `WITH r AS (
-         SELECT tenant_id,
-                count(*) FILTER (WHERE status = 'pending')::int AS pending,
-                count(*) FILTER (WHERE status = 'running')::int AS running,
-                count(*) FILTER (WHERE status = 'paused')::int AS paused,
-                count(*) FILTER (WHERE created_at > now() - make_interval(secs => $2))::int AS started,
-                count(*) FILTER (WHERE completed_at > now() - make_interval(secs => $2))::int AS finished
-           FROM runs
-          WHERE tenant_id = ANY($1)
-            AND (status IN ('pending', 'running', 'paused') OR created_at > now() - make_interval(secs => $2)
-                 OR completed_at > now() - make_interval(secs => $2))
-          GROUP BY tenant_id),
-       s AS (
-         SELECT tenant_id,
-                count(*) FILTER (WHERE status = 'queued')::int AS steps_queued,
-                count(*) FILTER (WHERE status = 'running')::int AS steps_running
-           FROM step_runs
-          WHERE tenant_id = ANY($1) AND status IN ('queued', 'running')
-          GROUP BY tenant_id)
-       SELECT t.id AS tenant_id,
-              COALESCE(r.pending, 0) AS pending, COALESCE(r.running, 0) AS running, COALESCE(r.paused, 0) AS paused,
-              COALESCE(r.started, 0) AS started, COALESCE(r.finished, 0) AS finished,
-              COALESCE(s.steps_queued, 0) AS steps_queued, COALESCE(s.steps_running, 0) AS steps_running
-         FROM unnest($1::text[]) AS t(id)
-         LEFT JOIN r ON r.tenant_id = t.id
-         LEFT JOIN s ON s.tenant_id = t.id`,
-      [tenantIds, windowSeconds],
-    );
-  }
-
-  events(runId: string, afterSeq: number, limit: number): Promise<RunEventEntity[]> {
-    return this.tx
-      .manager()
-      .getRepository(RunEventEntity)
-      .createQueryBuilder('e')
-      .where('e.run_id = :runId AND e.seq > :afterSeq', { runId, afterSeq })
-      .orderBy('e.seq', 'ASC')
-      .limit(limit)
-      .getMany();
-  }
-
-  stepsOf(runId: string): Promise<StepRunEntity[]> {
-    return this.steps.find({
-      where: { run_id: runId },
-      order: { started_at: { direction: 'ASC', nulls: 'LAST' }, step_id: 'ASC' },
-    });
   }
 
   async findStep(runId: string, stepId: string): Promise<StepRunEntity | undefined> {

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EventPublisher } from '../../core/events/event-publisher';
-import { EventSubscriber } from '../../core/events/event-subscriber';
-import type { JobPayloads } from '../../core/queue/job-catalog';
-import { JobHandler } from '../../core/queue/job-handler.decorator';
-import { EngineService } from './engine.service';
+import { EventPublisher } from '../../../core/events/event-publisher';
+import { EventSubscriber } from '../../../core/events/event-subscriber';
+import type { JobPayloads } from '../../../core/queue/job-catalog';
+import { JobHandler } from '../../../core/queue/job-handler.decorator';
+import { EngineService } from '../engine.service';
 
 /** Worker side of the engine: executes step jobs, and aborts a cancelled run's steps running here. */
 @Injectable()

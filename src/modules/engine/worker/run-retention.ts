@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EngineConfig } from '../../core/config/engine.config';
-import { JobHandler } from '../../core/queue/job-handler.decorator';
-import { JobQueue } from '../../core/queue/job-queue.service';
-import { RunsRepository } from '../runs/runs.repository';
+import { EngineConfig } from '../../../core/config/engine.config';
+import { JobHandler } from '../../../core/queue/job-handler.decorator';
+import { JobQueue } from '../../../core/queue/job-queue.service';
+import { RunStore } from '../persistence/run-store';
 
 const HOURLY = 3600 * 1000;
 const BATCH = 1000;
@@ -17,7 +17,7 @@ export class RunRetention implements OnApplicationBootstrap {
   private readonly logger = new Logger('RunRetention');
 
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunStore,
     private readonly jobs: JobQueue,
     private readonly config: EngineConfig,
   ) {}
