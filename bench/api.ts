@@ -9,7 +9,8 @@
  *
  * BENCH_SECONDS (8) per run, BENCH_ROUNDS (1) alternations, BENCH_RSS_SECONDS (60; 0 skips), BENCH_ONLY
  * (comma-separated scenario names), BENCH_API_ENTRY (default dist/main.js, the compiled API `npm run bench:api`
- * builds first, as production runs it; src/main.ts runs it through ts-node).
+ * builds first, as production runs it; src/main.ts runs it through ts-node), BENCH_API_NODE_ARGS (more Node flags
+ * for the API process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -227,6 +228,7 @@ async function spawnApi(
     [
       ...(API_ENTRY.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : []),
       ...API_NODE_FLAGS,
+      ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       API_ENTRY,
     ],
     {
