@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { EngineConfig } from '../../core/config/engine.config';
 import { Transactions } from '../../core/database/transaction';
@@ -10,7 +11,7 @@ import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from './persis
 import type { StepRunEntity, StepStatus } from './persistence/entities/step-run.entity';
 import { type TenantId, vouchedTenant } from '../../core/tenancy/tenant-id';
 import { RunReads } from './persistence/run-reads';
-import { type NewRunEvent, type RunChanges, RunStore } from './persistence/run-store';
+import { type NewRunEvent, type NewStepRow, type RunChanges, RunStore } from './persistence/run-store';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { STEPS_BY_TYPE } from '../steps/catalog';
@@ -38,6 +39,12 @@ interface StepJob {
 }
 
 type InlineResult = { id: string; output: unknown } | { id: string; error: Error };
+/** What becomes of a round's steps: skipped, queued, or just run inline. */
+interface Round {
+  skip?: string[];
+  queue?: string[];
+  ran?: InlineResult[];
+}
 
 /** Inline (pure) steps one transaction may run, and for how long, before the rest go out as jobs. */
 const INLINE_MAX_STEPS = 32;
@@ -62,6 +69,8 @@ const OPEN_STEP_STATUSES: StepStatus[] = ['queued', 'running', 'waiting', 'pendi
 class RunUnit {
   readonly changes: RunChanges = {};
   readonly events: NewRunEvent[] = [];
+  /** Step rows made in this unit, not written yet: they go with the run's row (saveRun), or before a statement on step_runs. */
+  readonly newSteps: NewStepRow[] = [];
 
   constructor(
     readonly run: RunEntity,
@@ -213,7 +222,7 @@ export class EngineService {
       });
       effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
       if (held) effects.held.add(run.tenant_id);
-      else await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      else this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
       run.context = unit.context();
       return { run, created: true };
     });
@@ -323,13 +332,20 @@ export class EngineService {
         const graph = await this.graphOfRun(unit.run);
         return { run: unit.run, step: carried, node: graph.node(carried.step_id), context: unit.context() };
       }
+      const graph = await this.graphOfRun(unit.run);
+      const node = graph.node(step.step_id);
+      const inline = this.executors.for(node.type).inline(node.data.config ?? {});
       // 'running' again: the worker that had it died; the job was redelivered.
-      if (step.status === 'queued') {
-        await this.runs.transitionStep(step.id, ['queued'], step.attempt, {
+      const claiming = step.status === 'queued';
+      const claim = () =>
+        this.runs.transitionStep(step.id, ['queued'], step.attempt, {
           status: 'running',
           started: true,
           not_before: null,
         });
+      if (claiming) {
+        // An I/O step's claim commits before it runs; a pure step completing here is claimed by its completion.
+        if (!inline) await claim();
         unit.setStep({ step_id: step.step_id, status: 'running' });
         if (unit.run.status === 'pending') {
           unit.set({ status: 'running', started_at: new Date() });
@@ -338,13 +354,12 @@ export class EngineService {
         }
         this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
       }
-      const graph = await this.graphOfRun(unit.run);
-      const node = graph.node(step.step_id);
-      if (!this.executors.for(node.type).inline(node.data.config ?? {}))
-        return { run: unit.run, step, node, context: unit.context() };
+      if (!inline) return { run: unit.run, step, node, context: unit.context() };
       const outcome = await this.attempt(unit.run, step, node, unit.context());
-      if ('error' in outcome) await this.failInUnit(effects, unit, step, outcome.error);
-      else await this.settleInUnit(effects, unit, step, outcome, ['running']);
+      if ('error' in outcome) {
+        if (claiming) await claim();
+        await this.failInUnit(effects, unit, step, outcome.error);
+      } else await this.settleInUnit(effects, unit, step, outcome, claiming ? ['queued'] : ['running']);
       return undefined;
     });
     for (let carried = 1; claimed; carried += 1) {
@@ -549,6 +564,8 @@ export class EngineService {
         output,
         error: null,
         finished: true,
+        // Claimed and completed at once (a pure step run by its own job).
+        ...(from.includes('queued') ? { started: true, not_before: null } : {}),
       }))
     )
       return false;
@@ -644,10 +661,11 @@ export class EngineService {
         } else queue.push(id);
       }
       const ran = await this.runInline(unit, graph, inline);
-      await this.insertRound(effects, unit, graph, { skip, queue, ran });
+      this.insertRound(effects, unit, graph, { skip, queue, ran });
       if (TERMINAL_RUN_STATUSES.includes(unit.run.status)) return;
       const failed = ran.find((result) => 'error' in result);
       if (failed && 'error' in failed) {
+        await this.writeNewSteps(unit);
         await this.failInUnit(effects, unit, unit.steps.get(failed.id) as StepRunEntity, failed.error);
         return;
       }
@@ -670,22 +688,22 @@ export class EngineService {
     return ran;
   }
 
+  /** The unit's new step rows, now: a statement on step_runs is about to need them. */
+  private async writeNewSteps(unit: RunUnit): Promise<void> {
+    if (unit.newSteps.length > 0) await this.runs.insertSteps(unit.newSteps.splice(0));
+  }
+
   /**
-   * One round of new step rows in one statement: skipped, queued (their jobs go out after commit) and those just
-   * run inline (completed, or running when they failed: the failure is then recorded like any attempt's).
+   * One round of new step rows, in the unit at once and written with the run's row at its end (or before a
+   * statement on step_runs): skipped, queued (their jobs go out after commit) and those just run inline
+   * (completed, or running when they failed: the failure is then recorded like any attempt's). Their ids are
+   * made here; the run's steps were all read with its lock, so none of them can exist yet (if one did, the
+   * unique key would refuse the write and the unit roll back).
    */
-  private async insertRound(
-    effects: Effects,
-    unit: RunUnit,
-    graph: WorkflowGraph,
-    round: {
-      skip?: string[];
-      queue?: string[];
-      ran?: InlineResult[];
-    },
-  ): Promise<void> {
+  private insertRound(effects: Effects, unit: RunUnit, graph: WorkflowGraph, round: Round): void {
     const { run } = unit;
     const base = (id: string) => ({
+      id: randomUUID(),
       run_id: run.id,
       tenant_id: run.tenant_id,
       step_id: id,
@@ -719,12 +737,9 @@ export class EngineService {
           : { ...base(result.id), status: 'running' as const, started: true },
       ),
     ];
-    const inserted = await this.runs.insertSteps(rows);
-    const rowIds = new Map(inserted.map((row) => [row.step_id, row.id]));
+    unit.newSteps.push(...rows);
     for (const row of rows) {
-      const id = rowIds.get(row.step_id);
-      if (!id) continue;
-      unit.setStep({ ...row, id, attempt: 1, output: 'output' in row ? row.output : null });
+      unit.setStep({ ...row, attempt: 1, output: 'output' in row ? row.output : null });
       if (row.status === 'skipped') this.event(effects, unit, 'step.skipped', row.step_id, {});
       else if (row.step_id === carried) {
         effects.carried = carried;
@@ -849,9 +864,9 @@ export class EngineService {
     const { run } = unit;
     // The unit holds every step of the run as of its lock and each change since: what it shows is what there is.
     const steps = [...unit.steps.values()];
-    const closed = steps.some((s) => OPEN_STEP_STATUSES.includes(s.status))
-      ? await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled')
-      : [];
+    const open = steps.some((s) => OPEN_STEP_STATUSES.includes(s.status));
+    if (open) await this.writeNewSteps(unit);
+    const closed = open ? await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled') : [];
     unit.set({ status, error, completed_at: new Date() });
     await this.hooks.statusChanged(run, status, error);
     for (const step of closed) {
@@ -913,7 +928,7 @@ export class EngineService {
       unit.set({ held: false });
       this.event(effects, unit, 'run.admitted', null, {});
       const graph = await this.graphOfRun(unit.run);
-      await this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+      this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
       admitted += 1;
     }
     return admitted;
@@ -980,8 +995,8 @@ export class EngineService {
       const effects = new Effects();
       const result = await work(effects);
       for (const unit of effects.units.values())
-        if (unit.events.length > 0 || Object.keys(unit.changes).length > 0)
-          await this.runs.saveRun(unit.run.id, unit.changes, unit.events);
+        if (unit.events.length > 0 || Object.keys(unit.changes).length > 0 || unit.newSteps.length > 0)
+          await this.runs.saveRun(unit.run.id, unit.changes, unit.events, unit.newSteps);
       this.tx.afterCommit(() => this.flush(effects));
       return result;
     });

@@ -5,6 +5,23 @@ import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
 import { RUN_JSON, toRun, toStep } from './run-rows';
 
 /** A run event the engine decided on; written with the run's other changes in one statement. */
+/** A step row to insert. */
+export interface NewStepRow {
+  id: string;
+  run_id: string;
+  tenant_id: string;
+  step_id: string;
+  type: string;
+  status: StepStatus;
+  not_before?: Date | null;
+  output?: unknown;
+  error?: string | null;
+  /** Set for a step executed inline (it ran, and settled, within this transaction) or claimed at once. */
+  started?: boolean;
+  /** A step claimed as it is inserted (sticky execution): the job it runs under. */
+  carried_by?: string;
+}
+
 export interface NewRunEvent {
   seq: number;
   event_type: string;
@@ -137,10 +154,15 @@ export class RunStore {
   }
 
   /**
-   * Under the run's lock: the run's changes and its new events in one statement. `next_seq` becomes the last
-   * event's seq, so seqs stay gap-free.
+   * Under the run's lock: the run's changes, its new step rows and its new events in one statement. `next_seq`
+   * becomes the last event's seq, so seqs stay gap-free.
    */
-  async saveRun(runId: string, changes: RunChanges, events: NewRunEvent[]): Promise<void> {
+  async saveRun(
+    runId: string,
+    changes: RunChanges,
+    events: NewRunEvent[],
+    steps: NewStepRow[] = [],
+  ): Promise<void> {
     const params: unknown[] = [runId];
     const sets = ['updated_at = now()'];
     for (const [column, value] of Object.entries(changes)) {
@@ -152,8 +174,10 @@ export class RunStore {
       sets.push(`next_seq = $${params.length}`);
     }
     const update = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1`;
+    const withSteps = steps.length > 0 ? `, steps AS (${insertStepsSql(params.length + 1)})` : '';
+    if (steps.length > 0) params.push(...stepParams(steps));
     if (events.length === 0) {
-      await this.rows(update, params);
+      await this.rows(steps.length > 0 ? `WITH run AS (${update})${withSteps} SELECT 1` : update, params);
       return;
     }
     const base = params.length;
@@ -165,7 +189,7 @@ export class RunStore {
       events.map((e) => e.timestamp),
     );
     await this.rows(
-      `WITH run AS (${update})
+      `WITH run AS (${update})${withSteps}
        INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
        SELECT $1, * FROM unnest($${base + 1}::int[], $${base + 2}::text[], $${base + 3}::text[], $${base + 4}::jsonb[], $${base + 5}::timestamptz[])`,
       params,
@@ -180,52 +204,11 @@ export class RunStore {
     return row ? Object.assign(new StepRunEntity(), row) : undefined;
   }
 
-  /** New step rows in one statement; a step that already has a row keeps it (a re-decided successor is not queued twice). */
-  async insertSteps(
-    rows: Array<{
-      run_id: string;
-      tenant_id: string;
-      step_id: string;
-      type: string;
-      status: StepStatus;
-      not_before?: Date | null;
-      output?: unknown;
-      error?: string | null;
-      /** Set for a step executed inline (it ran, and settled, within this transaction) or claimed at once. */
-      started?: boolean;
-      /** A step claimed as it is inserted (sticky execution): the job it runs under. */
-      carried_by?: string;
-    }>,
-  ): Promise<Array<{ id: string; step_id: string }>> {
-    if (rows.length === 0) return [];
-    return this.rows<{ id: string; step_id: string }>(
-      `INSERT INTO step_runs (run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by, started_at, finished_at)
-       SELECT run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by,
-              CASE WHEN started THEN now() END,
-              CASE WHEN status IN ('completed', 'skipped', 'failed') THEN now() END
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::text[], $9::bool[], $10::text[])
-           AS t(run_id, tenant_id, step_id, type, status, not_before, output, error, started, carried_by)
-       ON CONFLICT (run_id, step_id) DO NOTHING
-       RETURNING id, step_id`,
-      [
-        rows.map((r) => r.run_id),
-        rows.map((r) => r.tenant_id),
-        rows.map((r) => r.step_id),
-        rows.map((r) => r.type),
-        rows.map((r) => r.status),
-        rows.map((r) => r.not_before ?? null),
-        rows.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
-        rows.map((r) => r.error ?? null),
-        rows.map((r) => r.started ?? false),
-        rows.map((r) => r.carried_by ?? null),
-      ],
-    );
+  /** New step rows in one statement, ids made by the caller (a row for a step that has one is refused). */
+  async insertSteps(rows: NewStepRow[]): Promise<void> {
+    if (rows.length > 0) await this.rows(insertStepsSql(1), stepParams(rows));
   }
 
-  /**
-   * Moves a step on only from the statuses given (and the attempt given): the update a duplicate delivery
-   * or a racing cancel loses. True when this call made the change.
-   */
   async transitionStep(
     id: string,
     from: StepStatus[],
@@ -335,4 +318,31 @@ export class RunStore {
     );
     return rows.length;
   }
+}
+
+/** The insert of new step rows, its 11 arrays numbered from $first (stepParams gives them). */
+function insertStepsSql(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO step_runs (id, run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by, started_at, finished_at)
+       SELECT id, run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by,
+              CASE WHEN started THEN now() END,
+              CASE WHEN status IN ('completed', 'skipped', 'failed') THEN now() END
+         FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::timestamptz[], ${p(7)}::jsonb[], ${p(8)}::text[], ${p(9)}::bool[], ${p(10)}::text[])
+           AS t(id, run_id, tenant_id, step_id, type, status, not_before, output, error, started, carried_by)`;
+}
+
+function stepParams(rows: NewStepRow[]): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.run_id),
+    rows.map((r) => r.tenant_id),
+    rows.map((r) => r.step_id),
+    rows.map((r) => r.type),
+    rows.map((r) => r.status),
+    rows.map((r) => r.not_before ?? null),
+    rows.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
+    rows.map((r) => r.error ?? null),
+    rows.map((r) => r.started ?? false),
+    rows.map((r) => r.carried_by ?? null),
+  ];
 }
