@@ -75,6 +75,8 @@ class RunUnit {
   constructor(
     readonly run: RunEntity,
     readonly steps: Map<string, StepRunEntity>,
+    /** Whether the run's tenant had runs held for a slot when the run was locked. */
+    readonly tenantHasHeld = false,
   ) {}
 
   set(changes: RunChanges): void {
@@ -884,9 +886,10 @@ export class EngineService {
         await this.finishRun(effects, child, 'cancelled', null);
     }
     if (run.parent_run_id && status !== 'cancelled') effects.parents.push(run.id);
-    else if (!run.parent_run_id && (await this.runs.hasHeldRuns(run.tenant_id))) {
-      // Only a tenant with held runs pays for the slot lock when a run ends. A run held concurrently (committed
-      // after this check) looks at the slots again once it commits; the reconciler catches what both miss.
+    else if (!run.parent_run_id && unit.tenantHasHeld) {
+      // Only a tenant with held runs pays for the slot lock when a run ends (engine_lock_run() said so). A run
+      // held concurrently (committed after the lock) looks at the slots again once it commits; the reconciler
+      // catches what both miss.
       const limit = await this.runs.lockRunSlots(run.tenant_id);
       await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
     }
@@ -940,7 +943,11 @@ export class EngineService {
     if (known) return known;
     const locked = await this.runs.lockRunForEngine(runId);
     if (!locked) return undefined;
-    const unit = new RunUnit(locked.run, new Map(locked.steps.map((s) => [s.step_id, s])));
+    const unit = new RunUnit(
+      locked.run,
+      new Map(locked.steps.map((s) => [s.step_id, s])),
+      locked.tenantHasHeld,
+    );
     effects.units.set(runId, unit);
     return unit;
   }

@@ -15,6 +15,7 @@ import { Access1764720000000 } from './1764720000000-access';
 import { Pipelines1764810000000 } from './1764810000000-pipelines';
 import { RunConcurrency1764900000000 } from './1764900000000-run-concurrency';
 import { EngineRoundTrips1765000000000 } from './1765000000000-engine-round-trips';
+import { EngineLockHeld1765100000000 } from './1765100000000-engine-lock-held';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -37,4 +38,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Pipelines1764810000000,
   RunConcurrency1764900000000,
   EngineRoundTrips1765000000000,
+  EngineLockHeld1765100000000,
 ];

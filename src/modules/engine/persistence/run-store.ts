@@ -98,16 +98,21 @@ export class RunStore {
     return row ? toRun(row.run) : undefined;
   }
 
-  async lockRunForEngine(id: string): Promise<{ run: RunEntity; steps: StepRunEntity[] } | undefined> {
+  async lockRunForEngine(
+    id: string,
+  ): Promise<{ run: RunEntity; steps: StepRunEntity[]; tenantHasHeld: boolean } | undefined> {
     // The steps are read after the lock is granted, on a snapshot of their own (engine_lock_run() is plpgsql):
     // under READ COMMITTED that sees the steps committed by whoever held the lock before us. A subquery of the
     // locking statement would not (its snapshot is taken before the wait; only the locked row is re-read), and two
     // last steps completing at once would each see the other still running: the run would never finish.
-    const [row] = await this.rows<{ run: RunEntity; steps: StepRunEntity[] }>(
-      'SELECT run, steps FROM engine_lock_run($1)',
+    // `tenant_has_held`: whether the run's tenant has runs held for a slot (a top-level run's end admits them).
+    const [row] = await this.rows<{ run: RunEntity; steps: StepRunEntity[]; tenant_has_held: boolean }>(
+      'SELECT run, steps, tenant_has_held FROM engine_lock_run($1)',
       [id],
     );
-    return row ? { run: toRun(row.run), steps: row.steps.map(toStep) } : undefined;
+    return row
+      ? { run: toRun(row.run), steps: row.steps.map(toStep), tenantHasHeld: row.tenant_has_held }
+      : undefined;
   }
 
   /**
@@ -134,15 +139,6 @@ export class RunStore {
       [tenantId, limit, excluding],
     );
     return rows.map((r) => r.id);
-  }
-
-  /** Whether the tenant has runs waiting for a slot (no lock: what a run's end checks before taking one). */
-  async hasHeldRuns(tenantId: string): Promise<boolean> {
-    const [row] = await this.rows<{ held: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM runs WHERE tenant_id = $1 AND held AND status = 'pending') AS held`,
-      [tenantId],
-    );
-    return row.held;
   }
 
   /** Tenants with held runs, for the reconciler (a raised limit, or slots a crash left unclaimed). */
