@@ -190,14 +190,11 @@ export class EngineService {
         const existing = await this.runs.findRunByKey(params.tenantId, params.idempotencyKey);
         if (existing) return { run: existing, created: false };
       }
-      // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
-      const cap = params.parent ? null : await this.fullCap(params.tenantId);
-      const held = cap !== null;
-      const run = await this.runs.insertRun({
+      const row = (held: boolean) => ({
         tenant_id: params.tenantId,
         workflow_id: params.workflow.id,
         workflow_version: params.workflow.version,
-        status: 'pending',
+        status: 'pending' as const,
         trigger_type: params.triggerType,
         input: params.input ?? {},
         context: { input: params.input ?? {}, steps: {} },
@@ -207,6 +204,16 @@ export class EngineService {
         request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
         held,
       });
+      // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
+      // Most plans have no cap: the insert itself checks, and only a capped tenant's start (or a taken key) pays
+      // for the slot lock and count.
+      let cap: number | null = null;
+      let run = params.parent ? undefined : await this.runs.insertRun(row(false), { unlessCapped: true });
+      if (!run) {
+        cap = params.parent ? null : await this.fullCap(params.tenantId);
+        run = await this.runs.insertRun(row(cap !== null));
+      }
+      const held = cap !== null;
       if (!run) {
         // A concurrent start with the same key committed first.
         return {

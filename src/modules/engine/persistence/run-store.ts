@@ -52,16 +52,27 @@ export class RunStore {
     return this.tx.manager().getRepository(RunEntity);
   }
 
-  /** Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert). */
+  /**
+   * Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert).
+   * `unlessCapped`: only when the tenant's plan has no concurrent-runs cap (undefined otherwise too), so a start
+   * needs no statement of its own to learn that there are no slots to count.
+   */
   async insertRun(
     run: Omit<
       RunEntity,
       'id' | 'created_at' | 'updated_at' | 'next_seq' | 'started_at' | 'completed_at' | 'error'
     >,
+    { unlessCapped = false } = {},
   ): Promise<RunEntity | undefined> {
+    const values = `$1, $2::uuid, $3::int, $4, $5, $6::jsonb, $7::jsonb, $8, $9::uuid, $10, $11, $12::boolean`;
     const rows = await this.tx.manager().query<RunEntity[]>(
       `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id, held)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ${
+         unlessCapped
+           ? `SELECT ${values} FROM tenants t JOIN plans p ON p.code = t.plan_code
+               WHERE t.id = $1 AND p.concurrent_runs IS NULL`
+           : `VALUES (${values})`
+       }
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
