@@ -69,7 +69,7 @@ const OPEN_STEP_STATUSES: StepStatus[] = ['queued', 'running', 'waiting', 'pendi
 class RunUnit {
   readonly changes: RunChanges = {};
   readonly events: NewRunEvent[] = [];
-  /** Step rows made in this unit, not written yet: they go with the run's row (saveRun), or before a statement on step_runs. */
+  /** Step rows made in this unit, not written yet: they go with the run's row (saveRun) or before a step_runs statement. */
   readonly newSteps: NewStepRow[] = [];
 
   constructor(
