@@ -39,6 +39,24 @@ interface StepJob {
 }
 
 type InlineResult = { id: string; output: unknown } | { id: string; error: Error };
+/** The columns of a new run's row that its start decides. */
+function newRunRow(params: StartRun, held: boolean) {
+  return {
+    tenant_id: params.tenantId,
+    workflow_id: params.workflow.id,
+    workflow_version: params.workflow.version,
+    status: 'pending' as const,
+    trigger_type: params.triggerType,
+    input: params.input ?? {},
+    context: { input: params.input ?? {}, steps: {} },
+    idempotency_key: params.idempotencyKey ?? null,
+    parent_run_id: params.parent?.runId ?? null,
+    parent_step_id: params.parent?.stepId ?? null,
+    request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
+    held,
+  };
+}
+
 /** What becomes of a round's steps: skipped, queued, or just run inline. */
 interface Round {
   skip?: string[];
@@ -185,35 +203,26 @@ export class EngineService {
 
   /** Creates a run (or finds the one with the same idempotency key) and queues its trigger. */
   async start(params: StartRun): Promise<{ run: RunEntity; created: boolean }> {
+    if (!params.idempotencyKey && !params.parent) {
+      const run = await this.startUncapped(params);
+      if (run) return { run, created: true };
+    }
     return this.transact(async (effects) => {
       if (params.idempotencyKey) {
         const existing = await this.runs.findRunByKey(params.tenantId, params.idempotencyKey);
         if (existing) return { run: existing, created: false };
       }
-      const row = (held: boolean) => ({
-        tenant_id: params.tenantId,
-        workflow_id: params.workflow.id,
-        workflow_version: params.workflow.version,
-        status: 'pending' as const,
-        trigger_type: params.triggerType,
-        input: params.input ?? {},
-        context: { input: params.input ?? {}, steps: {} },
-        idempotency_key: params.idempotencyKey ?? null,
-        parent_run_id: params.parent?.runId ?? null,
-        parent_step_id: params.parent?.stepId ?? null,
-        request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
-        held,
-      });
       // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
       // Most plans have no cap: the insert itself checks, and only a capped tenant's start (or a taken key) pays
       // for the slot lock and count.
       let cap: number | null = null;
-      let run = params.parent ? undefined : await this.runs.insertRun(row(false), { unlessCapped: true });
+      let run = params.parent
+        ? undefined
+        : await this.runs.insertRun(newRunRow(params, false), { unlessCapped: true });
       if (!run) {
         cap = params.parent ? null : await this.fullCap(params.tenantId);
-        run = await this.runs.insertRun(row(cap !== null));
+        run = await this.runs.insertRun(newRunRow(params, cap !== null));
       }
-      const held = cap !== null;
       if (!run) {
         // A concurrent start with the same key committed first.
         return {
@@ -221,20 +230,52 @@ export class EngineService {
           created: false,
         };
       }
-      const unit = new RunUnit(run, new Map());
-      effects.units.set(run.id, unit);
-      const graph = this.graphOf(params.workflow);
-      this.event(effects, unit, 'run.created', null, {
-        trigger_type: run.trigger_type,
-        workflow_version: run.workflow_version,
-        ...(held ? { held: true, concurrent_runs: cap } : {}),
-      });
-      effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
-      if (held) effects.held.add(run.tenant_id);
-      else this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
-      run.context = unit.context();
+      this.openRun(effects, run, params.workflow, cap);
       return { run, created: true };
     });
+  }
+
+  /**
+   * Most starts (a top-level run, no idempotency key, a plan without a concurrent-runs cap) in one statement: the
+   * run, its trigger step and their events, with no transaction around them. Undefined, nothing written, when the
+   * tenant's plan has a cap (start() then counts its slots).
+   */
+  private async startUncapped(params: StartRun): Promise<RunEntity | undefined> {
+    const now = new Date();
+    const run: RunEntity = {
+      ...newRunRow(params, false),
+      id: randomUUID(),
+      error: null,
+      next_seq: 0,
+      started_at: null,
+      completed_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const effects = new Effects();
+    const unit = this.openRun(effects, run, params.workflow, null);
+    if (!(await this.runs.insertNewRun(run, unit.newSteps, unit.events))) return undefined;
+    // Joined to a caller's transaction, what follows the commit waits for that one's.
+    if (this.tx.inTransaction()) this.tx.afterCommit(() => this.flush(effects));
+    else await this.flush(effects);
+    return run;
+  }
+
+  /** A run just created: its unit, its run.created event, and its trigger queued (unless it is held, `cap` set). */
+  private openRun(effects: Effects, run: RunEntity, workflow: WorkflowEntity, cap: number | null): RunUnit {
+    const unit = new RunUnit(run, new Map());
+    effects.units.set(run.id, unit);
+    const graph = this.graphOf(workflow);
+    this.event(effects, unit, 'run.created', null, {
+      trigger_type: run.trigger_type,
+      workflow_version: run.workflow_version,
+      ...(cap !== null ? { held: true, concurrent_runs: cap } : {}),
+    });
+    effects.started.push({ trigger_type: run.trigger_type, tenant_id: run.tenant_id });
+    if (cap !== null) effects.held.add(run.tenant_id);
+    else this.insertRound(effects, unit, graph, { queue: [graph.trigger().id] });
+    run.context = unit.context();
+    return unit;
   }
 
   /** Completes a waiting step the API may resolve (an approval) with the resume data, and carries on. */

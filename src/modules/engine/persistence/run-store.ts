@@ -187,20 +187,45 @@ export class RunStore {
       await this.rows(steps.length > 0 ? `WITH run AS (${update})${withSteps} SELECT 1` : update, params);
       return;
     }
-    const base = params.length;
-    params.push(
-      events.map((e) => e.seq),
-      events.map((e) => e.event_type),
-      events.map((e) => e.step_id),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => e.timestamp),
-    );
     await this.rows(
       `WITH run AS (${update})${withSteps}
-       INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
-       SELECT $1, * FROM unnest($${base + 1}::int[], $${base + 2}::text[], $${base + 3}::text[], $${base + 4}::jsonb[], $${base + 5}::timestamptz[])`,
-      params,
+       ${insertEventsSql('$1', params.length + 1)}`,
+      [...params, ...eventParams(events)],
     );
+  }
+
+  /**
+   * A new top-level run without an idempotency key, its steps and its events, in one statement (so without a
+   * transaction around it), when its tenant's plan has no concurrent-runs cap; false (nothing written) when it has.
+   */
+  async insertNewRun(run: RunEntity, steps: NewStepRow[], events: NewRunEvent[]): Promise<boolean> {
+    const params = [
+      run.id,
+      run.tenant_id,
+      run.workflow_id,
+      run.workflow_version,
+      run.status,
+      run.trigger_type,
+      JSON.stringify(run.input ?? null),
+      run.request_id,
+      run.next_seq,
+      run.created_at,
+    ];
+    const stepsAt = params.length + 1;
+    const eventsAt = stepsAt + STEP_ARRAYS;
+    const [row] = await this.rows<{ n: number }>(
+      `WITH run AS (
+         INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, held, next_seq, created_at, updated_at)
+         SELECT $1::uuid, $2, $3::uuid, $4::int, $5, $6, $7::jsonb, jsonb_build_object('input', $7::jsonb, 'steps', '{}'::jsonb),
+                $8, false, $9::int, $10::timestamptz, $10::timestamptz
+           FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $2 AND p.concurrent_runs IS NULL
+         RETURNING id),
+       steps AS (${insertStepsSql(stepsAt)} WHERE EXISTS (SELECT 1 FROM run)),
+       events AS (${insertEventsSql('$1::uuid', eventsAt)} WHERE EXISTS (SELECT 1 FROM run))
+       SELECT count(*)::int AS n FROM run`,
+      [...params, ...stepParams(steps), ...eventParams(events)],
+    );
+    return row.n === 1;
   }
 
   async findStep(runId: string, stepId: string): Promise<StepRunEntity | undefined> {
@@ -327,7 +352,9 @@ export class RunStore {
   }
 }
 
-/** The insert of new step rows, its 11 arrays numbered from $first (stepParams gives them). */
+const STEP_ARRAYS = 11;
+
+/** The insert of new step rows, its STEP_ARRAYS arrays numbered from $first (stepParams gives them). */
 function insertStepsSql(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `INSERT INTO step_runs (id, run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by, started_at, finished_at)
@@ -351,5 +378,22 @@ function stepParams(rows: NewStepRow[]): unknown[] {
     rows.map((r) => r.error ?? null),
     rows.map((r) => r.started ?? false),
     rows.map((r) => r.carried_by ?? null),
+  ];
+}
+
+/** The insert of a run's new events, its 5 arrays numbered from $first (eventParams gives them). */
+function insertEventsSql(runId: string, first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO run_events (run_id, seq, event_type, step_id, data, "timestamp")
+       SELECT ${runId}, * FROM unnest(${p(0)}::int[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::jsonb[], ${p(4)}::timestamptz[])`;
+}
+
+function eventParams(events: NewRunEvent[]): unknown[] {
+  return [
+    events.map((e) => e.seq),
+    events.map((e) => e.event_type),
+    events.map((e) => e.step_id),
+    events.map((e) => JSON.stringify(e.data)),
+    events.map((e) => e.timestamp),
   ];
 }
