@@ -22,6 +22,28 @@ describe('ExpressionEvaluator', () => {
     });
   });
 
+  it('gives a bounded expression, evaluated in this process, the same result, cap and errors as a process', async () => {
+    const big = { ...context, input: { n: 20, s: 'x'.repeat(600_000) } };
+    for (const expression of [
+      'input.n * 2 + $sum(steps.a.output)',
+      '{"a": [input.n, "b"]}',
+      'input.missing',
+    ]) {
+      // A block is not bounded: the same expression inside one goes to an evaluation process.
+      const inProcess = await evaluator.evaluate(expression, context);
+      expect(inProcess).toEqual(await evaluator.evaluate(`(${expression})`, context));
+    }
+    await expect(evaluator.evaluate('input.s & input.s', big)).rejects.toThrow(
+      'expression result is larger than 1 MB',
+    );
+    await expect(evaluator.evaluate('(input.s & input.s)', big)).rejects.toThrow(
+      'expression result is larger than 1 MB',
+    );
+    await expect(evaluator.evaluate('input.n + "x"', context)).rejects.toThrow(/^expression failed/);
+    await expect(evaluator.evaluate('(input.n + "x")', context)).rejects.toThrow(/^expression failed/);
+    await expect(evaluator.render('{{ input.n }}', context)).resolves.toBe(20);
+  });
+
   it('stops a tail-recursive loop at its time limit, and the next evaluation runs at once', async () => {
     const began = Date.now();
     const forever = evaluator.evaluate('($f := function($x){ $f($x) }; $f(1))', context);

@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type jsonata from 'jsonata';
 import { EngineConfig } from '../../core/config/engine.config';
+import { boundedExpression } from './bounded-expression';
 
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MEMORY_LIMIT_MB = 64;
+/** A string that is one template: it evaluates to the expression's value, whatever its type. */
+const WHOLE_TEMPLATE = /^\{\{([\s\S]*?)\}\}$/;
 
 export class ExpressionError extends Error {}
 
@@ -18,7 +22,7 @@ const jsonata = require(jsonataPath);
 process.on('disconnect', () => process.exit(0));
 process.send({ ready: true });
 const compiled = new Map();
-const WHOLE = /^\\{\\{([\\s\\S]*?)\\}\\}$/;
+const WHOLE = new RegExp(${JSON.stringify(WHOLE_TEMPLATE.source)});
 const TEMPLATE = /\\{\\{([\\s\\S]*?)\\}\\}/g;
 class Refused extends Error {}
 function compile(expression) {
@@ -176,11 +180,14 @@ class EvaluationProcess {
 export class ExpressionEvaluator implements OnModuleDestroy {
   private pool: EvaluationProcess[] = [];
   private readonly queue: Task[] = [];
+  private readonly compiled = new Map<string, jsonata.Expression | null>();
 
   constructor(private readonly config: EngineConfig) {}
 
   /** The expression's value against `context`. */
   evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
+    const here = this.bounded(expression);
+    if (here) return this.evaluateHere(here, context, signal);
     return this.submit('evaluate', expression, context, signal);
   }
 
@@ -191,7 +198,42 @@ export class ExpressionEvaluator implements OnModuleDestroy {
    */
   render(value: unknown, context: unknown, signal?: AbortSignal): Promise<unknown> {
     if (!hasTemplate(value)) return Promise.resolve(value);
+    const whole = typeof value === 'string' ? WHOLE_TEMPLATE.exec(value) : null;
+    if (whole) return this.evaluate(whole[1], context, signal);
     return this.submit('render', value, context, signal);
+  }
+
+  /**
+   * A bounded expression (see boundedExpression: its cost grows with its input, nothing can loop) runs here, on
+   * this event loop, without the round trip to an evaluation process; with the same result cap and errors.
+   */
+  private async evaluateHere(
+    compiled: jsonata.Expression,
+    context: unknown,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    if (signal?.aborted) throw signal.reason as Error;
+    let result: unknown;
+    try {
+      result = await compiled.evaluate(context);
+    } catch (error) {
+      throw new ExpressionError(`expression failed: ${(error as Error).message}`);
+    }
+    const json = result === undefined ? undefined : JSON.stringify(result);
+    if (json !== undefined && Buffer.byteLength(json) > MAX_RESULT_BYTES)
+      throw new ExpressionError(`expression result is larger than ${MAX_RESULT_BYTES / 1048576} MB`);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  }
+
+  /** Compiled once per expression text (null: not bounded, it goes to an evaluation process). */
+  private bounded(expression: string): jsonata.Expression | null {
+    let compiled = this.compiled.get(expression);
+    if (compiled === undefined) {
+      compiled = boundedExpression(expression) ?? null;
+      if (this.compiled.size >= 1000) this.compiled.clear();
+      this.compiled.set(expression, compiled);
+    }
+    return compiled;
   }
 
   private submit(op: Task['op'], source: unknown, context: unknown, signal?: AbortSignal): Promise<unknown> {
