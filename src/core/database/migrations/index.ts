@@ -16,6 +16,7 @@ import { Pipelines1764810000000 } from './1764810000000-pipelines';
 import { RunConcurrency1764900000000 } from './1764900000000-run-concurrency';
 import { EngineRoundTrips1765000000000 } from './1765000000000-engine-round-trips';
 import { EngineLockHeld1765100000000 } from './1765100000000-engine-lock-held';
+import { StepRunsOneOpenIndex1765200000000 } from './1765200000000-step-runs-one-open-index';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -39,4 +40,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   RunConcurrency1764900000000,
   EngineRoundTrips1765000000000,
   EngineLockHeld1765100000000,
+  StepRunsOneOpenIndex1765200000000,
 ];
