@@ -203,7 +203,7 @@ export class EngineService {
 
   /** Creates a run (or finds the one with the same idempotency key) and queues its trigger. */
   async start(params: StartRun): Promise<{ run: RunEntity; created: boolean }> {
-    if (!params.idempotencyKey && !params.parent) {
+    if (!params.parent) {
       const run = await this.startUncapped(params);
       if (run) return { run, created: true };
     }
@@ -213,16 +213,8 @@ export class EngineService {
         if (existing) return { run: existing, created: false };
       }
       // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
-      // Most plans have no cap: the insert itself checks, and only a capped tenant's start (or a taken key) pays
-      // for the slot lock and count.
-      let cap: number | null = null;
-      let run = params.parent
-        ? undefined
-        : await this.runs.insertRun(newRunRow(params, false), { unlessCapped: true });
-      if (!run) {
-        cap = params.parent ? null : await this.fullCap(params.tenantId);
-        run = await this.runs.insertRun(newRunRow(params, cap !== null));
-      }
+      const cap = params.parent ? null : await this.fullCap(params.tenantId);
+      const run = await this.runs.insertRun(newRunRow(params, cap !== null));
       if (!run) {
         // A concurrent start with the same key committed first.
         return {
@@ -236,9 +228,9 @@ export class EngineService {
   }
 
   /**
-   * Most starts (a top-level run, no idempotency key, a plan without a concurrent-runs cap) in one statement: the
-   * run, its trigger step and their events, with no transaction around them. Undefined, nothing written, when the
-   * tenant's plan has a cap (start() then counts its slots).
+   * Most starts (a top-level run of a plan without a concurrent-runs cap) in one statement: the run, its trigger
+   * step and their events, with no transaction around them. Undefined, nothing written, when the tenant's plan
+   * has a cap or the idempotency key is taken (start() then counts the slots, or finds the key's run).
    */
   private async startUncapped(params: StartRun): Promise<RunEntity | undefined> {
     const now = new Date();

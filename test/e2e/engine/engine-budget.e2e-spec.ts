@@ -19,7 +19,7 @@ import {
  * worker that completes a step inserts its I/O successor already claimed and runs it, so a chain pays no claim
  * transaction and no queue hop after its first step; the run's lock, its steps' read and whether its tenant has
  * held runs are one call, engine_lock_run(); a new step's row goes in the statement that writes its run's row and
- * events; a run without an idempotency key, of a tenant without a concurrent-runs cap, starts in one statement), a
+ * events; a top-level run of a tenant without a concurrent-runs cap starts in one statement), a
  * pure step 0.7 statements and 1 command (run inline, in the transaction of the step before it; a pure step run by
  * its own job is claimed by its completion). The budgets leave room for two stray statements per run (a cache
  * refilled meanwhile), for the publishes' batching to vary, and, for pure steps, for the inline time cap: on a

@@ -52,27 +52,16 @@ export class RunStore {
     return this.tx.manager().getRepository(RunEntity);
   }
 
-  /**
-   * Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert).
-   * `unlessCapped`: only when the tenant's plan has no concurrent-runs cap (undefined otherwise too), so a start
-   * needs no statement of its own to learn that there are no slots to count.
-   */
+  /** Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert). */
   async insertRun(
     run: Omit<
       RunEntity,
       'id' | 'created_at' | 'updated_at' | 'next_seq' | 'started_at' | 'completed_at' | 'error'
     >,
-    { unlessCapped = false } = {},
   ): Promise<RunEntity | undefined> {
-    const values = `$1, $2::uuid, $3::int, $4, $5, $6::jsonb, $7::jsonb, $8, $9::uuid, $10, $11, $12::boolean`;
     const rows = await this.tx.manager().query<RunEntity[]>(
       `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id, held)
-       ${
-         unlessCapped
-           ? `SELECT ${values} FROM tenants t JOIN plans p ON p.code = t.plan_code
-               WHERE t.id = $1 AND p.concurrent_runs IS NULL`
-           : `VALUES (${values})`
-       }
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
@@ -195,8 +184,9 @@ export class RunStore {
   }
 
   /**
-   * A new top-level run without an idempotency key, its steps and its events, in one statement (so without a
-   * transaction around it), when its tenant's plan has no concurrent-runs cap; false (nothing written) when it has.
+   * A new top-level run, its steps and its events, in one statement (so without a transaction around it), when
+   * its tenant's plan has no concurrent-runs cap and its idempotency key (if any) is free; false, nothing
+   * written, otherwise.
    */
   async insertNewRun(run: RunEntity, steps: NewStepRow[], events: NewRunEvent[]): Promise<boolean> {
     const params = [
@@ -210,15 +200,17 @@ export class RunStore {
       run.request_id,
       run.next_seq,
       run.created_at,
+      run.idempotency_key,
     ];
     const stepsAt = params.length + 1;
     const eventsAt = stepsAt + STEP_ARRAYS;
     const [row] = await this.rows<{ n: number }>(
       `WITH run AS (
-         INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, held, next_seq, created_at, updated_at)
+         INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, held, next_seq, created_at, updated_at, idempotency_key)
          SELECT $1::uuid, $2, $3::uuid, $4::int, $5, $6, $7::jsonb, jsonb_build_object('input', $7::jsonb, 'steps', '{}'::jsonb),
-                $8, false, $9::int, $10::timestamptz, $10::timestamptz
+                $8, false, $9::int, $10::timestamptz, $10::timestamptz, $11
            FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $2 AND p.concurrent_runs IS NULL
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id),
        steps AS (${insertStepsSql(stepsAt)} WHERE EXISTS (SELECT 1 FROM run)),
        events AS (${insertEventsSql('$1::uuid', eventsAt)} WHERE EXISTS (SELECT 1 FROM run))
