@@ -233,7 +233,7 @@ export class EngineService {
    * has a cap or the idempotency key is taken (start() then counts the slots, or finds the key's run).
    */
   private async startUncapped(params: StartRun): Promise<RunEntity | undefined> {
-    const now = new Date();
+    const now = new Date(); // until the insert answers with the database's
     const run: RunEntity = {
       ...newRunRow(params, false),
       id: randomUUID(),

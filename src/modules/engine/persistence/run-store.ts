@@ -186,7 +186,7 @@ export class RunStore {
   /**
    * A new top-level run, its steps and its events, in one statement (so without a transaction around it), when
    * its tenant's plan has no concurrent-runs cap and its idempotency key (if any) is free; false, nothing
-   * written, otherwise.
+   * written, otherwise. Its created_at and updated_at are the database's clock, as for every other row.
    */
   async insertNewRun(run: RunEntity, steps: NewStepRow[], events: NewRunEvent[]): Promise<boolean> {
     const params = [
@@ -199,25 +199,26 @@ export class RunStore {
       JSON.stringify(run.input ?? null),
       run.request_id,
       run.next_seq,
-      run.created_at,
       run.idempotency_key,
     ];
     const stepsAt = params.length + 1;
     const eventsAt = stepsAt + STEP_ARRAYS;
-    const [row] = await this.rows<{ n: number }>(
+    const [row] = await this.rows<{ created_at: string | Date }>(
       `WITH run AS (
          INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, held, next_seq, created_at, updated_at, idempotency_key)
          SELECT $1::uuid, $2, $3::uuid, $4::int, $5, $6, $7::jsonb, jsonb_build_object('input', $7::jsonb, 'steps', '{}'::jsonb),
-                $8, false, $9::int, $10::timestamptz, $10::timestamptz, $11
+                $8, false, $9::int, now(), now(), $10
            FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $2 AND p.concurrent_runs IS NULL
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id),
+         RETURNING id, created_at),
        steps AS (${insertStepsSql(stepsAt)} WHERE EXISTS (SELECT 1 FROM run)),
        events AS (${insertEventsSql('$1::uuid', eventsAt)} WHERE EXISTS (SELECT 1 FROM run))
-       SELECT count(*)::int AS n FROM run`,
+       SELECT created_at FROM run`,
       [...params, ...stepParams(steps), ...eventParams(events)],
     );
-    return row.n === 1;
+    if (!row) return false;
+    run.created_at = run.updated_at = new Date(row.created_at);
+    return true;
   }
 
   async findStep(runId: string, stepId: string): Promise<StepRunEntity | undefined> {
