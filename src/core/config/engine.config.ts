@@ -28,7 +28,10 @@ export class EngineConfig {
   @Min(100)
   ENGINE_RECONCILE_AFTER_MS: number = 15_000;
 
-  /** Child processes that evaluate JSONata expressions (transform, condition, templates), per worker process. */
+  /**
+   * Child processes that evaluate JSONata expressions (transform, condition, templates), per worker process;
+   * bounded ones run on the worker itself.
+   */
   @IsInt()
   @Min(1)
   @Max(16)
