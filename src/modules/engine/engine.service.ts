@@ -39,13 +39,16 @@ interface StepJob {
 }
 
 type InlineResult = { id: string; output: unknown } | { id: string; error: Error };
-/** The columns of a new run's row that its start decides. */
-function newRunRow(params: StartRun, held: boolean) {
+
+/** A run about to be created (`held` past its plan's concurrent runs); created_at is the database's once written. */
+function newRun(params: StartRun, held: boolean): RunEntity {
+  const now = new Date();
   return {
+    id: randomUUID(),
     tenant_id: params.tenantId,
     workflow_id: params.workflow.id,
     workflow_version: params.workflow.version,
-    status: 'pending' as const,
+    status: 'pending',
     trigger_type: params.triggerType,
     input: params.input ?? {},
     context: { input: params.input ?? {}, steps: {} },
@@ -54,6 +57,12 @@ function newRunRow(params: StartRun, held: boolean) {
     parent_step_id: params.parent?.stepId ?? null,
     request_id: params.parent ? params.parent.requestId : (currentRequestId() ?? null),
     held,
+    error: null,
+    next_seq: 0,
+    started_at: null,
+    completed_at: null,
+    created_at: now,
+    updated_at: now,
   };
 }
 
@@ -214,8 +223,8 @@ export class EngineService {
       }
       // A top-level run past the plan's concurrent runs waits, held, for a slot (sub-workflows use their root's).
       const cap = params.parent ? null : await this.fullCap(params.tenantId);
-      const run = await this.runs.insertRun(newRunRow(params, cap !== null));
-      if (!run) {
+      const run = newRun(params, cap !== null);
+      if (!(await this.runs.insertRun(run, [], []))) {
         // A concurrent start with the same key committed first.
         return {
           run: (await this.runs.findRunByKey(params.tenantId, params.idempotencyKey as string)) as RunEntity,
@@ -233,20 +242,11 @@ export class EngineService {
    * has a cap or the idempotency key is taken (start() then counts the slots, or finds the key's run).
    */
   private async startUncapped(params: StartRun): Promise<RunEntity | undefined> {
-    const now = new Date(); // until the insert answers with the database's
-    const run: RunEntity = {
-      ...newRunRow(params, false),
-      id: randomUUID(),
-      error: null,
-      next_seq: 0,
-      started_at: null,
-      completed_at: null,
-      created_at: now,
-      updated_at: now,
-    };
+    const run = newRun(params, false);
     const effects = new Effects();
     const unit = this.openRun(effects, run, params.workflow, null);
-    if (!(await this.runs.insertNewRun(run, unit.newSteps, unit.events))) return undefined;
+    if (!(await this.runs.insertRun(run, unit.newSteps, unit.events, { uncappedOnly: true })))
+      return undefined;
     // Joined to a caller's transaction, what follows the commit waits for that one's.
     if (this.tx.inTransaction()) this.tx.afterCommit(() => this.flush(effects));
     else await this.flush(effects);

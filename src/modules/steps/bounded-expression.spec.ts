@@ -32,6 +32,7 @@ describe('boundedExpression', () => {
       '[$, $, $, $, $]', // more references than the cap
       '[$string(), $string(), $string(), $string(), $string()]', // the input taken implicitly, as often
       'input.(', // does not compile
+      `${'-'.repeat(20_000)}1`, // nests deeper than the stack
     ])
       expect(boundedExpression(expression)).toBeUndefined();
   });

@@ -47,17 +47,15 @@ const MAX_REFERENCES = 4;
  * MAX_REFERENCES references to the input. Anything that can loop or multiply its input (functions and lambdas,
  * `:=`, ranges, filters and predicates, blocks, wildcards, descendants, sorting, `~>`, regexes, transforms,
  * grouping, other built-ins) gives undefined: it goes to the evaluation processes. So does an expression that
- * does not compile (they report the error).
+ * does not compile (they report the error) or nests too deep to check.
  */
 export function boundedExpression(expression: string): jsonata.Expression | undefined {
-  let compiled: jsonata.Expression;
   try {
-    compiled = jsonata(expression);
+    const compiled = jsonata(expression);
+    return bounded(compiled.ast() as Node, { left: MAX_REFERENCES }) ? compiled : undefined;
   } catch {
-    return undefined;
+    return undefined; // does not compile, or nests deeper than the stack: the processes answer for it
   }
-  const references = { left: MAX_REFERENCES };
-  return bounded(compiled.ast() as Node, references) ? compiled : undefined;
 }
 
 function bounded(node: Node | undefined, references: { left: number }): boolean {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../../core/database/transaction';
-import { RunEntity } from './entities/run.entity';
+import type { RunEntity } from './entities/run.entity';
 import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
 import { RUN_JSON, toRun, toStep } from './run-rows';
 
-/** A run event the engine decided on; written with the run's other changes in one statement. */
 /** A step row to insert. */
 export interface NewStepRow {
   id: string;
@@ -22,6 +21,7 @@ export interface NewStepRow {
   carried_by?: string;
 }
 
+/** A run event the engine decided on; written with the run's other changes in one statement. */
 export interface NewRunEvent {
   seq: number;
   event_type: string;
@@ -46,40 +46,6 @@ export class RunStore {
   /** Every statement here is run over and over from a fixed set of texts: prepared once per connection. */
   private rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.tx.rows<T>(sql, params, { prepare: true });
-  }
-
-  private get runs() {
-    return this.tx.manager().getRepository(RunEntity);
-  }
-
-  /** Inserts the run, or returns undefined when (tenant, idempotency_key) is taken (waiting for a racing insert). */
-  async insertRun(
-    run: Omit<
-      RunEntity,
-      'id' | 'created_at' | 'updated_at' | 'next_seq' | 'started_at' | 'completed_at' | 'error'
-    >,
-  ): Promise<RunEntity | undefined> {
-    const rows = await this.tx.manager().query<RunEntity[]>(
-      `INSERT INTO runs (tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, idempotency_key, parent_run_id, parent_step_id, request_id, held)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING *`,
-      [
-        run.tenant_id,
-        run.workflow_id,
-        run.workflow_version,
-        run.status,
-        run.trigger_type,
-        JSON.stringify(run.input ?? null),
-        JSON.stringify(run.context),
-        run.idempotency_key,
-        run.parent_run_id,
-        run.parent_step_id,
-        run.request_id,
-        run.held,
-      ],
-    );
-    return rows[0] ? this.runs.create(rows[0]) : undefined;
   }
 
   async findRunByKey(tenantId: string, key: string): Promise<RunEntity | undefined> {
@@ -170,12 +136,12 @@ export class RunStore {
       sets.push(`next_seq = $${params.length}`);
     }
     const update = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1`;
-    const withSteps = steps.length > 0 ? `, steps AS (${insertStepsSql(params.length + 1)})` : '';
-    if (steps.length > 0) params.push(...stepParams(steps));
-    if (events.length === 0) {
-      await this.rows(steps.length > 0 ? `WITH run AS (${update})${withSteps} SELECT 1` : update, params);
+    if (events.length === 0 && steps.length === 0) {
+      await this.rows(update, params);
       return;
     }
+    const withSteps = steps.length > 0 ? `, steps AS (${insertStepsSql(params.length + 1)})` : '';
+    if (steps.length > 0) params.push(...stepParams(steps));
     await this.rows(
       `WITH run AS (${update})${withSteps}
        ${insertEventsSql('$1', params.length + 1)}`,
@@ -184,11 +150,17 @@ export class RunStore {
   }
 
   /**
-   * A new top-level run, its steps and its events, in one statement (so without a transaction around it), when
-   * its tenant's plan has no concurrent-runs cap and its idempotency key (if any) is free; false, nothing
-   * written, otherwise. Its created_at and updated_at are the database's clock, as for every other row.
+   * A new run, with the steps and events it starts with, in one statement (so it needs no transaction around
+   * it); false, nothing written, when its idempotency key is taken (after waiting for a racing insert) or, with
+   * `uncappedOnly`, when its tenant's plan has a concurrent-runs cap. Its created_at and updated_at are the
+   * database's clock, as for every other row.
    */
-  async insertNewRun(run: RunEntity, steps: NewStepRow[], events: NewRunEvent[]): Promise<boolean> {
+  async insertRun(
+    run: RunEntity,
+    steps: NewStepRow[],
+    events: NewRunEvent[],
+    { uncappedOnly = false } = {},
+  ): Promise<boolean> {
     const params = [
       run.id,
       run.tenant_id,
@@ -200,15 +172,20 @@ export class RunStore {
       run.request_id,
       run.next_seq,
       run.idempotency_key,
+      run.held,
+      run.parent_run_id,
+      run.parent_step_id,
+      uncappedOnly,
     ];
     const stepsAt = params.length + 1;
     const eventsAt = stepsAt + STEP_ARRAYS;
     const [row] = await this.rows<{ created_at: string | Date }>(
       `WITH run AS (
-         INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, held, next_seq, created_at, updated_at, idempotency_key)
+         INSERT INTO runs (id, tenant_id, workflow_id, workflow_version, status, trigger_type, input, context, request_id, next_seq, created_at, updated_at, idempotency_key, held, parent_run_id, parent_step_id)
          SELECT $1::uuid, $2, $3::uuid, $4::int, $5, $6, $7::jsonb, jsonb_build_object('input', $7::jsonb, 'steps', '{}'::jsonb),
-                $8, false, $9::int, now(), now(), $10
-           FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $2 AND p.concurrent_runs IS NULL
+                $8, $9::int, now(), now(), $10, $11::boolean, $12::uuid, $13
+          WHERE NOT $14::boolean
+             OR EXISTS (SELECT 1 FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $2 AND p.concurrent_runs IS NULL)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id, created_at),
        steps AS (${insertStepsSql(stepsAt)} WHERE EXISTS (SELECT 1 FROM run)),
