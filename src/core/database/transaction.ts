@@ -59,6 +59,34 @@ export class Transactions {
   }
 
   /**
+   * `run()` whose first statement travels with its BEGIN, in one round trip (a multi-statement simple query):
+   * `opening` takes no parameters, so nothing goes in it but text the caller has checked. Its rows go to `work`.
+   * Joined to a surrounding transaction, it is that one's next statement.
+   */
+  async runOpening<R, T>(opening: string, work: (rows: R[]) => Promise<T>): Promise<T> {
+    if (current.getStore()) return work(await this.rows<R>(opening));
+    const runner = this.dataSource.createQueryRunner();
+    const afterCommit: Array<() => void | Promise<void>> = [];
+    let result: T;
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      // What startTransaction() sets: TypeORM's own writes in `work` join this transaction, and its commit and
+      // rollback end it.
+      Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+      const results = (await client.query(`BEGIN; ${opening}`)) as unknown as Array<{ rows: R[] }>;
+      result = await current.run({ manager: runner.manager, afterCommit }, () => work(results[1].rows));
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+    for (const hook of afterCommit) await hook();
+    return result;
+  }
+
+  /**
    * `hook` runs when the outermost surrounding transaction commits (never if it rolls back), and that `run()`
    * resolves once it is done; outside a transaction it runs at once.
    */

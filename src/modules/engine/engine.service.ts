@@ -11,7 +11,14 @@ import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from './persis
 import type { StepRunEntity, StepStatus } from './persistence/entities/step-run.entity';
 import { type TenantId, vouchedTenant } from '../../core/tenancy/tenant-id';
 import { RunReads } from './persistence/run-reads';
-import { type NewRunEvent, type NewStepRow, type RunChanges, RunStore } from './persistence/run-store';
+import {
+  type LockedRun,
+  type NewRunEvent,
+  type NewStepRow,
+  type RunChanges,
+  RunStore,
+  type StepChange,
+} from './persistence/run-store';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { STEPS_BY_TYPE } from '../steps/catalog';
@@ -96,8 +103,10 @@ const OPEN_STEP_STATUSES: StepStatus[] = ['queued', 'running', 'waiting', 'pendi
 class RunUnit {
   readonly changes: RunChanges = {};
   readonly events: NewRunEvent[] = [];
-  /** Step rows made in this unit, not written yet: they go with the run's row (saveRun) or before a step_runs statement. */
+  /** Step rows made in this unit, written with the run's row (saveRun). */
   readonly newSteps: NewStepRow[] = [];
+  /** Transitions of the run's existing step rows, by row id: written with the run's row too. */
+  readonly transitions = new Map<string, StepChange & { id: string }>();
 
   constructor(
     readonly run: RunEntity,
@@ -109,6 +118,34 @@ class RunUnit {
   set(changes: RunChanges): void {
     Object.assign(this.changes, changes);
     Object.assign(this.run, changes);
+  }
+
+  /**
+   * A step's transition: false, nothing changed, when it is not in one of `from` (at `attempt`, when given) any
+   * more. Checked against the steps as this unit holds them: read with the run's lock and changed only here (the
+   * engine writes a step only under its run's lock), so this is what a guarded UPDATE would find. Written with
+   * the run's row; successive transitions of one step in a unit become one write.
+   */
+  transition(stepId: string, from: StepStatus[], attempt: number | undefined, change: StepChange): boolean {
+    const step = this.steps.get(stepId);
+    if (!step || !from.includes(step.status) || (attempt !== undefined && step.attempt !== attempt))
+      return false;
+    let row: (StepChange & { carried_by?: string }) | undefined =
+      this.newSteps.find((r) => r.id === step.id) ?? this.transitions.get(step.id);
+    if (!row) {
+      const staged = { id: step.id, status: change.status };
+      this.transitions.set(step.id, staged);
+      row = staged;
+    }
+    const { started, finished, ...fields } = change;
+    Object.assign(row, fields, {
+      started: row.started || started,
+      finished: row.finished || finished,
+      carried_by: undefined,
+    });
+    const kept = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    Object.assign(step, kept, { carried_by: null });
+    return true;
   }
 
   setStep(step: Partial<StepRunEntity> & Pick<StepRunEntity, 'step_id'>): void {
@@ -293,7 +330,7 @@ export class EngineService {
       if (TERMINAL_RUN_STATUSES.includes(unit.run.status))
         throw new RunConflictException(`run '${runId}' is already ${unit.run.status}`);
       await this.finishRun(effects, unit, 'cancelled', null);
-    });
+    }, runId);
   }
 
   /** Failed runs only: failed (and cancelled) steps run again; completed steps keep their outputs. */
@@ -319,13 +356,12 @@ export class EngineService {
       const graph = await this.graphOfRun(unit.run);
       for (const step of again) {
         const attempt = step.attempt + 1;
-        await this.runs.transitionStep(step.id, ['failed', 'cancelled'], undefined, {
+        unit.transition(step.step_id, ['failed', 'cancelled'], undefined, {
           status: 'queued',
           attempt,
           error: null,
           not_before: null,
         });
-        unit.setStep({ step_id: step.step_id, status: 'queued', attempt });
         this.event(effects, unit, 'step.queued', step.step_id, { attempt });
         effects.jobs.push({
           tenantId: unit.run.tenant_id,
@@ -336,7 +372,7 @@ export class EngineService {
           kind: 'execute',
         });
       }
-    });
+    }, runId);
   }
 
   // ---- worker side -------------------------------------------------------------------------------
@@ -377,18 +413,14 @@ export class EngineService {
       const graph = await this.graphOfRun(unit.run);
       const node = graph.node(step.step_id);
       const inline = this.executors.for(node.type).inline(node.data.config ?? {});
-      // 'running' again: the worker that had it died; the job was redelivered.
-      const claiming = step.status === 'queued';
-      const claim = () =>
-        this.runs.transitionStep(step.id, ['queued'], step.attempt, {
+      // 'running' again: the worker that had it died; the job was redelivered. An I/O step's claim commits
+      // before it runs; a pure step's is written with its completion (one write: see RunUnit.transition).
+      if (step.status === 'queued') {
+        unit.transition(step.step_id, ['queued'], step.attempt, {
           status: 'running',
           started: true,
           not_before: null,
         });
-      if (claiming) {
-        // An I/O step's claim commits before it runs; a pure step completing here is claimed by its completion.
-        if (!inline) await claim();
-        unit.setStep({ step_id: step.step_id, status: 'running' });
         if (unit.run.status === 'pending') {
           unit.set({ status: 'running', started_at: new Date() });
           await this.hooks.statusChanged(unit.run, 'running', null);
@@ -397,13 +429,13 @@ export class EngineService {
         this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
       }
       if (!inline) return { run: unit.run, step, node, context: unit.context() };
+      // A pure step's job may carry on into the I/O step after it, as a completed I/O step's does.
+      if (!stopping()) effects.carrier = carrier;
       const outcome = await this.attempt(unit.run, step, node, unit.context());
-      if ('error' in outcome) {
-        if (claiming) await claim();
-        await this.failInUnit(effects, unit, step, outcome.error);
-      } else await this.settleInUnit(effects, unit, step, outcome, claiming ? ['queued'] : ['running']);
-      return undefined;
-    });
+      if ('error' in outcome) await this.failInUnit(effects, unit, step, outcome.error);
+      else await this.settleInUnit(effects, unit, step, outcome, ['running']);
+      return this.carriedNext(effects, unit, carrier);
+    }, job.run_id);
     for (let carried = 1; claimed; carried += 1) {
       const { run, step, node, context } = claimed;
       const outcome = await this.attempt(run, step, node, context);
@@ -415,17 +447,22 @@ export class EngineService {
           if (!unit || TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
           if (sticky) effects.carrier = carrier;
           await this.settleInUnit(effects, unit, step, outcome, ['running']);
-          const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
-          // Still running: nothing after the claim (a pure step failing, say) ended the run.
-          if (next?.status !== 'running' || next.carried_by !== carrier) return undefined;
-          const graph = await this.graphOfRun(unit.run);
-          return { run: unit.run, step: next, node: graph.node(next.step_id), context: unit.context() };
-        });
+          return this.carriedNext(effects, unit, carrier);
+        }, run.id);
       } catch (error) {
         // Nothing of the outcome committed (a child run that could not be created, a lost connection).
         return this.failAttempt(run.id, step, asError(error));
       }
     }
+  }
+
+  /** The I/O step this transaction claimed for `carrier` to run next, if it is still running (not ended since). */
+  private async carriedNext(effects: Effects, unit: RunUnit, carrier: string) {
+    const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
+    // Still running: nothing after the claim (a pure step failing, say) ended the run.
+    if (next?.status !== 'running' || next.carried_by !== carrier) return undefined;
+    const graph = await this.graphOfRun(unit.run);
+    return { run: unit.run, step: next, node: graph.node(next.step_id), context: unit.context() };
   }
 
   /**
@@ -454,7 +491,7 @@ export class EngineService {
     return this.transact(async (effects) => {
       const unit = await this.lock(effects, runId);
       return unit ? this.completeInUnit(effects, unit, stepId, attempt, from, output) : false;
-    });
+    }, runId);
   }
 
   /** A child run ended: complete (or fail) the workflow.call step waiting for it. */
@@ -598,20 +635,8 @@ export class EngineService {
     from: StepStatus[],
     output: unknown,
   ): Promise<boolean> {
-    const step = unit.steps.get(stepId);
-    if (!step) return false;
-    if (
-      !(await this.runs.transitionStep(step.id, from, attempt, {
-        status: 'completed',
-        output,
-        error: null,
-        finished: true,
-        // Claimed and completed at once (a pure step run by its own job).
-        ...(from.includes('queued') ? { started: true, not_before: null } : {}),
-      }))
-    )
+    if (!unit.transition(stepId, from, attempt, { status: 'completed', output, error: null, finished: true }))
       return false;
-    unit.setStep({ step_id: stepId, status: 'completed', output });
     const stillWaiting = [...unit.steps.values()].some((s) => s.status === 'waiting');
     if (unit.run.status === 'paused' && !stillWaiting) {
       unit.set({ status: 'running' });
@@ -627,7 +652,7 @@ export class EngineService {
       const unit = await this.lock(effects, runId);
       if (unit && !TERMINAL_RUN_STATUSES.includes(unit.run.status))
         await this.failInUnit(effects, unit, step, error);
-    });
+    }, runId);
   }
 
   /** A failed attempt: queued again with backoff while attempts remain (and the error can pass), else failed. */
@@ -643,14 +668,13 @@ export class EngineService {
       const delayMs =
         (node.data.retry?.backoff_ms ?? this.config.ENGINE_BACKOFF_MS) * 2 ** (step.attempt - 1);
       const attempt = step.attempt + 1;
-      const moved = await this.runs.transitionStep(step.id, ['running'], step.attempt, {
+      const moved = unit.transition(step.step_id, ['running'], step.attempt, {
         status: 'queued',
         attempt,
         error: error.message,
         not_before: new Date(Date.now() + delayMs),
       });
       if (!moved) return;
-      unit.setStep({ step_id: step.step_id, status: 'queued', attempt });
       this.event(effects, unit, 'step.retrying', step.step_id, {
         attempt,
         error: error.message,
@@ -667,14 +691,13 @@ export class EngineService {
       return;
     }
     if (
-      !(await this.runs.transitionStep(step.id, ['running', 'waiting'], step.attempt, {
+      !unit.transition(step.step_id, ['running', 'waiting'], step.attempt, {
         status: 'failed',
         error: error.message,
         finished: true,
-      }))
+      })
     )
       return;
-    unit.setStep({ step_id: step.step_id, status: 'failed' });
     this.event(effects, unit, 'step.failed', step.step_id, { attempt: step.attempt, error: error.message });
     await this.finishRun(effects, unit, 'failed', `step '${step.step_id}' failed: ${error.message}`);
   }
@@ -707,7 +730,6 @@ export class EngineService {
       if (TERMINAL_RUN_STATUSES.includes(unit.run.status)) return;
       const failed = ran.find((result) => 'error' in result);
       if (failed && 'error' in failed) {
-        await this.writeNewSteps(unit);
         await this.failInUnit(effects, unit, unit.steps.get(failed.id) as StepRunEntity, failed.error);
         return;
       }
@@ -728,11 +750,6 @@ export class EngineService {
       else ran.push({ id, error: new PermanentStepError(`step '${id}' is not pure: it did not complete`) });
     }
     return ran;
-  }
-
-  /** The unit's new step rows, now: a statement on step_runs is about to need them. */
-  private async writeNewSteps(unit: RunUnit): Promise<void> {
-    if (unit.newSteps.length > 0) await this.runs.insertSteps(unit.newSteps.splice(0));
   }
 
   /**
@@ -762,7 +779,7 @@ export class EngineService {
           })
         : undefined;
     const rows = [
-      ...(round.skip ?? []).map((id) => ({ ...base(id), status: 'skipped' as const })),
+      ...(round.skip ?? []).map((id) => ({ ...base(id), status: 'skipped' as const, finished: true })),
       ...(round.queue ?? []).map((id) => {
         const delayMs = delays.get(id) ?? 0;
         if (id === carried)
@@ -775,7 +792,13 @@ export class EngineService {
       }),
       ...(round.ran ?? []).map((result) =>
         'output' in result
-          ? { ...base(result.id), status: 'completed' as const, output: result.output, started: true }
+          ? {
+              ...base(result.id),
+              status: 'completed' as const,
+              output: result.output,
+              started: true,
+              finished: true,
+            }
           : { ...base(result.id), status: 'running' as const, started: true },
       ),
     ];
@@ -824,14 +847,13 @@ export class EngineService {
   ): Promise<boolean> {
     const deadline = wait.deadlineMs ? new Date(Date.now() + wait.deadlineMs) : null;
     if (
-      !(await this.runs.transitionStep(step.id, ['running'], step.attempt, {
+      !unit.transition(step.step_id, ['running'], step.attempt, {
         status: 'waiting',
         not_before: deadline,
         child_key: wait.childKey ?? null,
-      }))
+      })
     )
       return false;
-    unit.setStep({ step_id: step.step_id, status: 'waiting', child_key: wait.childKey ?? null });
     this.event(effects, unit, 'step.waiting', step.step_id, {});
     if (unit.run.status === 'running') {
       unit.set({ status: 'paused' });
@@ -906,15 +928,12 @@ export class EngineService {
     const { run } = unit;
     // The unit holds every step of the run as of its lock and each change since: what it shows is what there is.
     const steps = [...unit.steps.values()];
-    const open = steps.some((s) => OPEN_STEP_STATUSES.includes(s.status));
-    if (open) await this.writeNewSteps(unit);
-    const closed = open ? await this.runs.setStepsStatus(run.id, OPEN_STEP_STATUSES, 'cancelled') : [];
+    const closed = steps.filter((s) =>
+      unit.transition(s.step_id, OPEN_STEP_STATUSES, undefined, { status: 'cancelled', finished: true }),
+    );
     unit.set({ status, error, completed_at: new Date() });
     await this.hooks.statusChanged(run, status, error);
-    for (const step of closed) {
-      unit.setStep({ step_id: step.step_id, status: 'cancelled' });
-      this.event(effects, unit, 'step.cancelled', step.step_id, {});
-    }
+    for (const step of closed) this.event(effects, unit, 'step.cancelled', step.step_id, {});
     this.event(effects, unit, `run.${status}`, null, error ? { error } : {});
     effects.finished.push({ status, tenant_id: run.tenant_id });
     if (closed.length > 0) effects.aborts.push(run.id);
@@ -983,13 +1002,13 @@ export class EngineService {
     if (known) return known;
     const locked = await this.runs.lockRunForEngine(runId);
     if (!locked) return undefined;
-    const unit = new RunUnit(
-      locked.run,
-      new Map(locked.steps.map((s) => [s.step_id, s])),
-      locked.tenantHasHeld,
-    );
+    const unit = this.unitOf(locked);
     effects.units.set(runId, unit);
     return unit;
+  }
+
+  private unitOf(locked: LockedRun): RunUnit {
+    return new RunUnit(locked.run, new Map(locked.steps.map((s) => [s.step_id, s])), locked.tenantHasHeld);
   }
 
   private event(
@@ -1035,17 +1054,30 @@ export class EngineService {
 
   /**
    * A unit of work: each run it touched written once (its row and its events in one statement) at the end, and
-   * its effects run once the outermost transaction commits (never when it rolls back).
+   * its effects run once the outermost transaction commits (never when it rolls back). `lockFirst`: the run
+   * `work` locks before anything else, locked by the statement that begins the transaction.
    */
-  private transact<T>(work: (effects: Effects) => Promise<T>): Promise<T> {
-    return this.tx.run(async () => {
-      const effects = new Effects();
+  private transact<T>(work: (effects: Effects) => Promise<T>, lockFirst?: string): Promise<T> {
+    const unitOfWork = async (effects: Effects) => {
       const result = await work(effects);
       for (const unit of effects.units.values())
-        if (unit.events.length > 0 || Object.keys(unit.changes).length > 0 || unit.newSteps.length > 0)
-          await this.runs.saveRun(unit.run.id, unit.changes, unit.events, unit.newSteps);
+        if (
+          unit.events.length > 0 ||
+          Object.keys(unit.changes).length > 0 ||
+          unit.newSteps.length > 0 ||
+          unit.transitions.size > 0
+        )
+          await this.runs.saveRun(unit.run.id, unit.changes, unit.events, unit.newSteps, [
+            ...unit.transitions.values(),
+          ]);
       this.tx.afterCommit(() => this.flush(effects));
       return result;
+    };
+    if (lockFirst === undefined) return this.tx.run(() => unitOfWork(new Effects()));
+    return this.runs.inRunLock(lockFirst, (locked) => {
+      const effects = new Effects();
+      if (locked) effects.units.set(lockFirst, this.unitOf(locked));
+      return unitOfWork(effects);
     });
   }
 

@@ -119,17 +119,17 @@ describe('engine: durability', () => {
     workers.push(first);
     const [runId] = await startMany(id, 1);
     await waitFor(() => slowCalls().length === 1, 'h2 to be under way', 30_000);
-    // h2 went out on no queue: the worker that completed h1 claimed it under h1's job.
+    // h1 and h2 went out on no queue: the job that ran the trigger claimed h1, and h2 after it, under its own id.
     const { rows } = await db.query<{ status: string; carried_by: string | null }>(
       `SELECT status, carried_by FROM step_runs WHERE run_id = $1 AND step_id = 'h2'`,
       [runId],
     );
-    expect(rows[0]).toEqual({ status: 'running', carried_by: `${runId}_1_h1` });
+    expect(rows[0]).toEqual({ status: 'running', carried_by: `${runId}_1_start` });
     await first.stop('SIGKILL');
 
     workers.push(await spawnWorker(backends.env));
     await waitAllCompleted([runId], 60_000);
-    // Delivered again (h1's job, redelivered once it stalled, or the reconciler): once more, under the same key.
+    // Delivered again (the trigger's job, redelivered once it stalled, or the reconciler): once more, under the same key.
     expect(slowCalls().map((r) => r.idempotencyKey)).toEqual([`${runId}:h2`, `${runId}:h2`]);
     const events = await db.query<{ step_id: string; n: number }>(
       `SELECT step_id, count(*)::int AS n FROM run_events

@@ -4,19 +4,26 @@ import type { RunEntity } from './entities/run.entity';
 import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
 import { RUN_JSON, toRun, toStep } from './run-rows';
 
+/** A step's new state, as a transition under the run's lock leaves it (unset fields keep their value). */
+export interface StepChange {
+  status: StepStatus;
+  attempt?: number;
+  output?: unknown;
+  error?: string | null;
+  not_before?: Date | null;
+  child_key?: string | null;
+  /** started_at (or finished_at) becomes now. */
+  started?: boolean;
+  finished?: boolean;
+}
+
 /** A step row to insert. */
-export interface NewStepRow {
+export interface NewStepRow extends StepChange {
   id: string;
   run_id: string;
   tenant_id: string;
   step_id: string;
   type: string;
-  status: StepStatus;
-  not_before?: Date | null;
-  output?: unknown;
-  error?: string | null;
-  /** Set for a step executed inline (it ran, and settled, within this transaction) or claimed at once. */
-  started?: boolean;
   /** A step claimed as it is inserted (sticky execution): the job it runs under. */
   carried_by?: string;
 }
@@ -33,6 +40,36 @@ export interface NewRunEvent {
 export type RunChanges = Partial<
   Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at' | 'held'>
 >;
+
+/** A run locked for a transition, with its steps as they stand and whether its tenant has runs held for a slot. */
+export interface LockedRun {
+  run: RunEntity;
+  steps: StepRunEntity[];
+  tenantHasHeld: boolean;
+}
+
+interface LockRow {
+  run: RunEntity;
+  steps: StepRunEntity[];
+  tenant_has_held: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The run's row lock, and its steps read after the lock is granted, on a snapshot of their own (engine_lock_run()
+ * is plpgsql): under READ COMMITTED that sees the steps committed by whoever held the lock before us. A subquery of
+ * the locking statement would not (its snapshot is taken before the wait; only the locked row is re-read), and two
+ * last steps completing at once would each see the other still running: the run would never finish.
+ * `tenant_has_held`: whether the run's tenant has runs held for a slot (a top-level run's end admits them).
+ */
+const lockRunSql = (id: string) => `SELECT run, steps, tenant_has_held FROM engine_lock_run(${id})`;
+
+const lockedRun = (row: LockRow): LockedRun => ({
+  run: toRun(row.run),
+  steps: row.steps.map(toStep),
+  tenantHasHeld: row.tenant_has_held,
+});
 
 /**
  * The engine's own run persistence: runs, their steps and events, written and read by id (a run's lock, its
@@ -64,21 +101,21 @@ export class RunStore {
     return row ? toRun(row.run) : undefined;
   }
 
-  async lockRunForEngine(
-    id: string,
-  ): Promise<{ run: RunEntity; steps: StepRunEntity[]; tenantHasHeld: boolean } | undefined> {
-    // The steps are read after the lock is granted, on a snapshot of their own (engine_lock_run() is plpgsql):
-    // under READ COMMITTED that sees the steps committed by whoever held the lock before us. A subquery of the
-    // locking statement would not (its snapshot is taken before the wait; only the locked row is re-read), and two
-    // last steps completing at once would each see the other still running: the run would never finish.
-    // `tenant_has_held`: whether the run's tenant has runs held for a slot (a top-level run's end admits them).
-    const [row] = await this.rows<{ run: RunEntity; steps: StepRunEntity[]; tenant_has_held: boolean }>(
-      'SELECT run, steps, tenant_has_held FROM engine_lock_run($1)',
-      [id],
+  async lockRunForEngine(id: string): Promise<LockedRun | undefined> {
+    const [row] = await this.rows<LockRow>(lockRunSql('$1'), [id]);
+    return row && lockedRun(row);
+  }
+
+  /**
+   * `work` in a transaction whose first statement, sent with its BEGIN, is lockRunForEngine(id): one round trip
+   * for both. `work` gets the locked run, undefined when there is none.
+   */
+  inRunLock<T>(id: string, work: (locked: LockedRun | undefined) => Promise<T>): Promise<T> {
+    // The simple protocol takes no parameters: the id goes in the text, so it must be a uuid and nothing else.
+    if (!UUID.test(id)) return this.tx.run(() => work(undefined));
+    return this.tx.runOpening<LockRow, T>(lockRunSql(`'${id}'::uuid`), ([row]) =>
+      work(row && lockedRun(row)),
     );
-    return row
-      ? { run: toRun(row.run), steps: row.steps.map(toStep), tenantHasHeld: row.tenant_has_held }
-      : undefined;
   }
 
   /**
@@ -116,14 +153,15 @@ export class RunStore {
   }
 
   /**
-   * Under the run's lock: the run's changes, its new step rows and its new events in one statement. `next_seq`
-   * becomes the last event's seq, so seqs stay gap-free.
+   * Under the run's lock: the run's changes, its new step rows, its steps' transitions (by row id) and its new
+   * events in one statement. `next_seq` becomes the last event's seq, so seqs stay gap-free.
    */
   async saveRun(
     runId: string,
     changes: RunChanges,
     events: NewRunEvent[],
     steps: NewStepRow[] = [],
+    transitions: Array<StepChange & { id: string }> = [],
   ): Promise<void> {
     const params: unknown[] = [runId];
     const sets = ['updated_at = now()'];
@@ -135,18 +173,17 @@ export class RunStore {
       params.push(events.at(-1)?.seq);
       sets.push(`next_seq = $${params.length}`);
     }
-    const update = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1`;
-    if (events.length === 0 && steps.length === 0) {
-      await this.rows(update, params);
-      return;
+    const parts = [`run AS (UPDATE runs SET ${sets.join(', ')} WHERE id = $1)`];
+    if (steps.length > 0) {
+      parts.push(`steps AS (${insertStepsSql(params.length + 1)})`);
+      params.push(...stepParams(steps));
     }
-    const withSteps = steps.length > 0 ? `, steps AS (${insertStepsSql(params.length + 1)})` : '';
-    if (steps.length > 0) params.push(...stepParams(steps));
-    await this.rows(
-      `WITH run AS (${update})${withSteps}
-       ${insertEventsSql('$1', params.length + 1)}`,
-      [...params, ...eventParams(events)],
-    );
+    if (transitions.length > 0) {
+      params.push(JSON.stringify(transitions));
+      parts.push(`moved AS (${updateStepsSql('$1', params.length)})`);
+    }
+    const last = events.length > 0 ? insertEventsSql('$1', params.length + 1) : 'SELECT 1';
+    await this.rows(`WITH ${parts.join(', ')} ${last}`, [...params, ...eventParams(events)]);
   }
 
   /**
@@ -204,61 +241,6 @@ export class RunStore {
       [runId, stepId],
     );
     return row ? Object.assign(new StepRunEntity(), row) : undefined;
-  }
-
-  /** New step rows in one statement, ids made by the caller (a row for a step that has one is refused). */
-  async insertSteps(rows: NewStepRow[]): Promise<void> {
-    if (rows.length > 0) await this.rows(insertStepsSql(1), stepParams(rows));
-  }
-
-  async transitionStep(
-    id: string,
-    from: StepStatus[],
-    attempt: number | undefined,
-    changes: {
-      status: StepStatus;
-      attempt?: number;
-      output?: unknown;
-      error?: string | null;
-      not_before?: Date | null;
-      child_key?: string | null;
-      started?: boolean;
-      finished?: boolean;
-    },
-  ): Promise<boolean> {
-    // A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job delivers it.
-    const sets = ['status = $3', 'carried_by = NULL', 'updated_at = now()'];
-    const params: unknown[] = [id, from, changes.status];
-    const add = (column: string, value: unknown, cast = '') => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}${cast}`);
-    };
-    if (changes.attempt !== undefined) add('attempt', changes.attempt);
-    if (changes.output !== undefined) add('output', JSON.stringify(changes.output ?? null), '::jsonb');
-    if (changes.error !== undefined) add('error', changes.error);
-    if (changes.not_before !== undefined) add('not_before', changes.not_before);
-    if (changes.child_key !== undefined) add('child_key', changes.child_key);
-    if (changes.started) sets.push('started_at = now()');
-    if (changes.finished) sets.push('finished_at = now()');
-    let where = 'id = $1 AND status = ANY($2)';
-    if (attempt !== undefined) {
-      params.push(attempt);
-      where += ` AND attempt = $${params.length}`;
-    }
-    const rows = await this.rows(
-      `UPDATE step_runs SET ${sets.join(', ')} WHERE ${where} RETURNING 1`,
-      params,
-    );
-    return rows.length > 0;
-  }
-
-  async setStepsStatus(runId: string, from: StepStatus[], status: StepStatus): Promise<StepRunEntity[]> {
-    const rows = await this.rows<StepRunEntity>(
-      `UPDATE step_runs SET status = $3, finished_at = now(), updated_at = now()
-        WHERE run_id = $1 AND status = ANY($2) RETURNING *`,
-      [runId, from, status],
-    );
-    return rows.map((row) => Object.assign(new StepRunEntity(), row));
   }
 
   /**
@@ -322,17 +304,16 @@ export class RunStore {
   }
 }
 
-const STEP_ARRAYS = 11;
+const STEP_ARRAYS = 14;
 
 /** The insert of new step rows, its STEP_ARRAYS arrays numbered from $first (stepParams gives them). */
 function insertStepsSql(first: number): string {
   const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO step_runs (id, run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by, started_at, finished_at)
-       SELECT id, run_id, tenant_id, step_id, type, status, not_before, output, error, carried_by,
-              CASE WHEN started THEN now() END,
-              CASE WHEN status IN ('completed', 'skipped', 'failed') THEN now() END
-         FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::timestamptz[], ${p(7)}::jsonb[], ${p(8)}::text[], ${p(9)}::bool[], ${p(10)}::text[])
-           AS t(id, run_id, tenant_id, step_id, type, status, not_before, output, error, started, carried_by)`;
+  return `INSERT INTO step_runs (id, run_id, tenant_id, step_id, type, status, attempt, not_before, output, error, child_key, carried_by, started_at, finished_at)
+       SELECT id, run_id, tenant_id, step_id, type, status, attempt, not_before, output, error, child_key, carried_by,
+              CASE WHEN started THEN now() END, CASE WHEN finished THEN now() END
+         FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::int[], ${p(7)}::timestamptz[], ${p(8)}::jsonb[], ${p(9)}::text[], ${p(10)}::text[], ${p(11)}::text[], ${p(12)}::bool[], ${p(13)}::bool[])
+           AS t(id, run_id, tenant_id, step_id, type, status, attempt, not_before, output, error, child_key, carried_by, started, finished)`;
 }
 
 function stepParams(rows: NewStepRow[]): unknown[] {
@@ -343,12 +324,33 @@ function stepParams(rows: NewStepRow[]): unknown[] {
     rows.map((r) => r.step_id),
     rows.map((r) => r.type),
     rows.map((r) => r.status),
+    rows.map((r) => r.attempt ?? 1),
     rows.map((r) => r.not_before ?? null),
     rows.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
     rows.map((r) => r.error ?? null),
-    rows.map((r) => r.started ?? false),
+    rows.map((r) => r.child_key ?? null),
     rows.map((r) => r.carried_by ?? null),
+    rows.map((r) => r.started ?? false),
+    rows.map((r) => r.finished ?? false),
   ];
+}
+
+/**
+ * The update of existing step rows of run `runId` from $param, a JSON array of `StepChange & {id}`: a field left
+ * out keeps its value (the run's id bounds the rows looked at: a set-returning function's rows are unknown to the
+ * planner, which would otherwise scan the table). A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job
+ * delivers it.
+ */
+function updateStepsSql(runId: string, param: number): string {
+  const keep = (column: string, value: string) =>
+    `${column} = CASE WHEN c ? '${column}' THEN ${value} ELSE s.${column} END`;
+  return `UPDATE step_runs s SET status = c->>'status', carried_by = NULL, updated_at = now(),
+              ${keep('attempt', "(c->>'attempt')::int")}, ${keep('output', "c->'output'")},
+              ${keep('error', "c->>'error'")}, ${keep('not_before', "(c->>'not_before')::timestamptz")},
+              ${keep('child_key', "c->>'child_key'")},
+              started_at = CASE WHEN (c->>'started')::boolean THEN now() ELSE s.started_at END,
+              finished_at = CASE WHEN (c->>'finished')::boolean THEN now() ELSE s.finished_at END
+         FROM jsonb_array_elements($${param}::jsonb) c WHERE s.run_id = ${runId} AND s.id = (c->>'id')::uuid`;
 }
 
 /** The insert of a run's new events, its 5 arrays numbered from $first (eventParams gives them). */
