@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { Transactions } from '../../../core/database/transaction';
 import type { RunEntity } from './entities/run.entity';
 import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
@@ -53,8 +54,6 @@ interface LockRow {
   steps: StepRunEntity[];
   tenant_has_held: boolean;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The run's row lock, and its steps read after the lock is granted, on a snapshot of their own (engine_lock_run()
@@ -112,7 +111,7 @@ export class RunStore {
    */
   inRunLock<T>(id: string, work: (locked: LockedRun | undefined) => Promise<T>): Promise<T> {
     // The simple protocol takes no parameters: the id goes in the text, so it must be a uuid and nothing else.
-    if (!UUID.test(id)) return this.tx.run(() => work(undefined));
+    if (!isUUID(id)) return this.tx.run(() => work(undefined));
     return this.tx.runOpening<LockRow, T>(lockRunSql(`'${id}'::uuid`), ([row]) =>
       work(row && lockedRun(row)),
     );
