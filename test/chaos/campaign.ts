@@ -143,7 +143,11 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
       if (fault === 'kill -9' || fault === 'SIGTERM') {
         const victim = workers.shift()!;
         const code = await victim.stop(fault === 'kill -9' ? 'SIGKILL' : 'SIGTERM');
-        if (fault === 'SIGTERM') sigtermExit = code;
+        if (fault === 'SIGTERM') {
+          sigtermExit = code;
+          // A worker that did not stop cleanly: what it said last, for whoever reads the failure.
+          if (code !== 0) console.error(`SIGTERM exit ${code}:\n${victim.output.slice(-40).join('\n')}`);
+        }
         workers.push(await spawnWorker(backends.env));
       } else if (fault === 'restart Redis') {
         await redis.stop();

@@ -7,15 +7,21 @@ import { AppException } from '../../core/http/app.exception';
 import { currentRequestId } from '../../core/tenancy/request-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { JobQueue } from '../../core/queue/job-queue.service';
-import { type RunContext, type RunEntity, TERMINAL_RUN_STATUSES } from './persistence/entities/run.entity';
+import {
+  type RunContext,
+  type RunEntity,
+  type RunStatus,
+  TERMINAL_RUN_STATUSES,
+} from './persistence/entities/run.entity';
 import type { StepRunEntity, StepStatus } from './persistence/entities/step-run.entity';
 import { type TenantId, vouchedTenant } from '../../core/tenancy/tenant-id';
 import { RunReads } from './persistence/run-reads';
 import {
-  type LockedRun,
+  type RunWithSteps,
   type NewRunEvent,
   type NewStepRow,
   type RunChanges,
+  type RunSave,
   RunStore,
   type StepChange,
 } from './persistence/run-store';
@@ -148,6 +154,20 @@ class RunUnit {
     return true;
   }
 
+  /** What this unit writes about its run; undefined when it changed nothing. */
+  toSave(): RunSave | undefined {
+    const { changes, events, newSteps, transitions } = this;
+    if (events.length + newSteps.length + transitions.size + Object.keys(changes).length === 0)
+      return undefined;
+    return { changes, events, steps: newSteps, transitions: [...transitions.values()] };
+  }
+
+  /** The run as this unit left it, for a unit of its own once this one is written (see transactAfter). */
+  next(): RunUnit {
+    const steps = new Map([...this.steps].map(([id, step]) => [id, { ...step }]));
+    return new RunUnit({ ...this.run }, steps, this.tenantHasHeld);
+  }
+
   setStep(step: Partial<StepRunEntity> & Pick<StepRunEntity, 'step_id'>): void {
     const existing = this.steps.get(step.step_id);
     this.steps.set(step.step_id, Object.assign(existing ?? ({} as StepRunEntity), step));
@@ -163,9 +183,14 @@ class RunUnit {
   }
 }
 
+/** A unit of work without the run's lock (see transactAfter) needs a statement: it is done again, under the lock. */
+class NeedsLock extends Error {}
+
 /** What a transaction decided that must happen after it commits: jobs to enqueue, events to publish. */
 class Effects {
   readonly units = new Map<string, RunUnit>();
+  /** Without a transaction: a unit of work that must need no statement but its run's write (see transactAfter). */
+  unlocked = false;
   readonly jobs: StepJob[] = [];
   readonly events: DomainEvent[] = [];
   readonly parents: string[] = [];
@@ -319,7 +344,8 @@ export class EngineService {
 
   /** running/paused/pending -> cancelled: nothing new starts, steps in flight are aborted. */
   async cancel(tenantId: TenantId, runId: string): Promise<void> {
-    // Aborted before the lock is taken too: a pure step evaluating inline holds the run's lock while it runs.
+    // Aborted before the lock is taken too: a pure step evaluating inline under the lock (a unit done again under
+    // it, see transactAfter) holds it while it runs.
     const status = (await this.reads.findRun(tenantId, runId))?.status;
     if (status && !TERMINAL_RUN_STATUSES.includes(status))
       await this.publisher.publishControl({ abort_runs: [runId] });
@@ -396,7 +422,9 @@ export class EngineService {
   ): Promise<void> {
     if (job.kind === 'approval-timeout') return this.deadlinePassed(job.run_id, job.step_id, job.attempt);
     const carrier = jobIdOf({ runId: job.run_id, stepId: job.step_id, attempt: job.attempt, kind: job.kind });
-    let claimed = await this.transact(async (effects) => {
+    const read = await this.runs.readRunForEngine(job.run_id);
+    if (!read) return;
+    let claimed = await this.transactAfter(this.unitOf(read), async (effects) => {
       const unit = await this.lock(effects, job.run_id);
       const step = unit?.steps.get(job.step_id);
       if (!unit || !step || step.attempt !== job.attempt) return undefined;
@@ -406,9 +434,7 @@ export class EngineService {
         const carried = [...unit.steps.values()].find(
           (s) => s.status === 'running' && s.carried_by === carrier,
         );
-        if (!carried) return undefined;
-        const graph = await this.graphOfRun(unit.run);
-        return { run: unit.run, step: carried, node: graph.node(carried.step_id), context: unit.context() };
+        return carried && this.toRun(unit, carried);
       }
       const graph = await this.graphOfRun(unit.run);
       const node = graph.node(step.step_id);
@@ -423,32 +449,32 @@ export class EngineService {
         });
         if (unit.run.status === 'pending') {
           unit.set({ status: 'running', started_at: new Date() });
-          await this.hooks.statusChanged(unit.run, 'running', null);
+          await this.statusChanged(effects, unit.run, 'running', null);
           this.event(effects, unit, 'run.started', null, {});
         }
         this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
       }
-      if (!inline) return { run: unit.run, step, node, context: unit.context() };
+      if (!inline) return this.toRun(unit, step);
       // A pure step's job may carry on into the I/O step after it, as a completed I/O step's does.
       if (!stopping()) effects.carrier = carrier;
       const outcome = await this.attempt(unit.run, step, node, unit.context());
       if ('error' in outcome) await this.failInUnit(effects, unit, step, outcome.error);
       else await this.settleInUnit(effects, unit, step, outcome, ['running']);
       return this.carriedNext(effects, unit, carrier);
-    }, job.run_id);
+    });
     for (let carried = 1; claimed; carried += 1) {
-      const { run, step, node, context } = claimed;
+      const { unit: known, run, step, node, context } = claimed;
       const outcome = await this.attempt(run, step, node, context);
       if ('error' in outcome) return this.failAttempt(run.id, step, outcome.error);
       const sticky = carried < STICKY_MAX_STEPS && !stopping();
       try {
-        claimed = await this.transact(async (effects) => {
+        claimed = await this.transactAfter(known, async (effects) => {
           const unit = await this.lock(effects, run.id);
           if (!unit || TERMINAL_RUN_STATUSES.includes(unit.run.status)) return undefined;
           if (sticky) effects.carrier = carrier;
           await this.settleInUnit(effects, unit, step, outcome, ['running']);
           return this.carriedNext(effects, unit, carrier);
-        }, run.id);
+        });
       } catch (error) {
         // Nothing of the outcome committed (a child run that could not be created, a lost connection).
         return this.failAttempt(run.id, step, asError(error));
@@ -461,8 +487,13 @@ export class EngineService {
     const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
     // Still running: nothing after the claim (a pure step failing, say) ended the run.
     if (next?.status !== 'running' || next.carried_by !== carrier) return undefined;
+    return this.toRun(unit, next);
+  }
+
+  /** A claimed step this job runs next, with the run as `unit` (just committed) leaves it. */
+  private async toRun(unit: RunUnit, step: StepRunEntity) {
     const graph = await this.graphOfRun(unit.run);
-    return { run: unit.run, step: next, node: graph.node(next.step_id), context: unit.context() };
+    return { unit, run: unit.run, step, node: graph.node(step.step_id), context: unit.context() };
   }
 
   /**
@@ -898,6 +929,7 @@ export class EngineService {
     workflowId: string,
     input: unknown,
   ): Promise<void> {
+    if (effects.unlocked) throw new NeedsLock();
     let workflow: WorkflowEntity;
     try {
       workflow = await this.workflows.require(unit.run.tenant_id, workflowId);
@@ -928,30 +960,38 @@ export class EngineService {
     const { run } = unit;
     // The unit holds every step of the run as of its lock and each change since: what it shows is what there is.
     const steps = [...unit.steps.values()];
+    // Only a step that waited on a child run (its child_key) can have started one.
+    const parentOf = steps.some((s) => s.child_key);
+    if (effects.unlocked && parentOf) throw new NeedsLock();
     const closed = steps.filter((s) =>
       unit.transition(s.step_id, OPEN_STEP_STATUSES, undefined, { status: 'cancelled', finished: true }),
     );
     unit.set({ status, error, completed_at: new Date() });
-    await this.hooks.statusChanged(run, status, error);
+    await this.statusChanged(effects, run, status, error);
     for (const step of closed) this.event(effects, unit, 'step.cancelled', step.step_id, {});
     this.event(effects, unit, `run.${status}`, null, error ? { error } : {});
     effects.finished.push({ status, tenant_id: run.tenant_id });
     if (closed.length > 0) effects.aborts.push(run.id);
-    // Only a step that waited on a child run (its child_key) can have started one.
-    const children = steps.some((s) => s.child_key) ? await this.runs.activeChildrenForEngine(run.id) : [];
+    const children = parentOf ? await this.runs.activeChildrenForEngine(run.id) : [];
     for (const childId of children) {
       const child = await this.lock(effects, childId);
       if (child && !TERMINAL_RUN_STATUSES.includes(child.run.status))
         await this.finishRun(effects, child, 'cancelled', null);
     }
     if (run.parent_run_id && status !== 'cancelled') effects.parents.push(run.id);
-    else if (!run.parent_run_id && unit.tenantHasHeld) {
+    else if (!run.parent_run_id && unit.tenantHasHeld && !effects.unlocked) {
       // Only a tenant with held runs pays for the slot lock when a run ends (engine_lock_run() said so). A run
       // held concurrently (committed after the lock) looks at the slots again once it commits; the reconciler
       // catches what both miss.
       const limit = await this.runs.lockRunSlots(run.tenant_id);
       await this.admitInUnit(effects, run.tenant_id, limit, [run.id]);
     }
+  }
+
+  /** The run hooks of a status change, in the transaction that makes it (so never without one). */
+  private async statusChanged(effects: Effects, run: RunEntity, status: RunStatus, error: string | null) {
+    if (effects.unlocked && this.hooks.has(run.trigger_type)) throw new NeedsLock();
+    await this.hooks.statusChanged(run, status, error);
   }
 
   /** Under the tenant's run-slot lock: the plan's cap when every slot is in use; null when one is free or no cap. */
@@ -1000,6 +1040,7 @@ export class EngineService {
   private async lock(effects: Effects, runId: string): Promise<RunUnit | undefined> {
     const known = effects.units.get(runId);
     if (known) return known;
+    if (effects.unlocked) throw new NeedsLock();
     const locked = await this.runs.lockRunForEngine(runId);
     if (!locked) return undefined;
     const unit = this.unitOf(locked);
@@ -1007,7 +1048,7 @@ export class EngineService {
     return unit;
   }
 
-  private unitOf(locked: LockedRun): RunUnit {
+  private unitOf(locked: RunWithSteps): RunUnit {
     return new RunUnit(locked.run, new Map(locked.steps.map((s) => [s.step_id, s])), locked.tenantHasHeld);
   }
 
@@ -1060,16 +1101,10 @@ export class EngineService {
   private transact<T>(work: (effects: Effects) => Promise<T>, lockFirst?: string): Promise<T> {
     const unitOfWork = async (effects: Effects) => {
       const result = await work(effects);
-      for (const unit of effects.units.values())
-        if (
-          unit.events.length > 0 ||
-          Object.keys(unit.changes).length > 0 ||
-          unit.newSteps.length > 0 ||
-          unit.transitions.size > 0
-        )
-          await this.runs.saveRun(unit.run.id, unit.changes, unit.events, unit.newSteps, [
-            ...unit.transitions.values(),
-          ]);
+      for (const unit of effects.units.values()) {
+        const save = unit.toSave();
+        if (save) await this.runs.saveRun(unit.run.id, save);
+      }
       this.tx.afterCommit(() => this.flush(effects));
       return result;
     };
@@ -1079,6 +1114,35 @@ export class EngineService {
       if (locked) effects.units.set(lockFirst, this.unitOf(locked));
       return unitOfWork(effects);
     });
+  }
+
+  /**
+   * transact() without the run's lock, for a run this job has just read or committed a transition of: `work` runs
+   * against the run as it was then (`known`), and what it writes goes in one statement, no transaction, on
+   * condition that no other transition came in between (next_seq unchanged: every transition writes events).
+   * When one did, when `work` wrote nothing (it may have seen a state already gone), or when it needs a statement
+   * of its own (another run's lock, a run hook, a child run), `work` runs again, as a transaction under the lock.
+   */
+  private async transactAfter<T>(known: RunUnit, work: (effects: Effects) => Promise<T>): Promise<T> {
+    const { run } = known;
+    const effects = new Effects();
+    effects.unlocked = true;
+    const unit = known.next();
+    effects.units.set(run.id, unit);
+    try {
+      const result = await work(effects);
+      const save = unit.toSave();
+      const saved = save && (await this.runs.saveRunIf(run.next_seq, run.id, save));
+      if (!saved) return await this.transact(work, run.id);
+      // A top-level run ended: its tenant's held runs are admitted as after any commit that held one.
+      if (saved.tenantHasHeld && !run.parent_run_id && effects.finished.length > 0)
+        effects.held.add(run.tenant_id);
+      await this.flush(effects);
+      return result;
+    } catch (error) {
+      if (error instanceof NeedsLock) return this.transact(work, run.id);
+      throw error;
+    }
   }
 
   /**

@@ -18,6 +18,10 @@ export class RunHooks {
     this.byTrigger.set(triggerType, hook);
   }
 
+  has(triggerType: string): boolean {
+    return this.byTrigger.has(triggerType);
+  }
+
   async statusChanged(run: RunEntity, status: RunStatus, error: string | null): Promise<void> {
     await this.byTrigger.get(run.trigger_type)?.(run, status, error);
   }

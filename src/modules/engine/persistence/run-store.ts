@@ -42,8 +42,60 @@ export type RunChanges = Partial<
   Pick<RunEntity, 'status' | 'error' | 'started_at' | 'completed_at' | 'held'>
 >;
 
-/** A run locked for a transition, with its steps as they stand and whether its tenant has runs held for a slot. */
-export interface LockedRun {
+/** What a unit of work writes about one run. */
+export interface RunSave {
+  changes: RunChanges;
+  events: NewRunEvent[];
+  steps: NewStepRow[];
+  /** Transitions of existing step rows, by row id. */
+  transitions: Array<StepChange & { id: string }>;
+}
+
+/**
+ * saveRun()'s one statement; with `ifSeq`, each of its parts only if the run's next_seq is `ifSeq`, answering a
+ * row (whether the run's tenant has held runs) only when they were written.
+ */
+function saveRunSql(runId: string, save: RunSave, ifSeq?: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [runId];
+  const sets = ['updated_at = now()'];
+  for (const [column, value] of Object.entries(save.changes)) {
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if (save.events.length > 0) {
+    params.push(save.events.at(-1)?.seq);
+    sets.push(`next_seq = $${params.length}`);
+  }
+  let runWhere = 'id = $1';
+  if (ifSeq !== undefined) {
+    params.push(ifSeq);
+    runWhere += ` AND next_seq = $${params.length} RETURNING tenant_id`;
+  }
+  const written = ifSeq === undefined ? '' : 'EXISTS (SELECT 1 FROM run)';
+  const where = written && ` WHERE ${written}`;
+  const parts = [`run AS (UPDATE runs SET ${sets.join(', ')} WHERE ${runWhere})`];
+  if (save.steps.length > 0) {
+    parts.push(`steps AS (${insertStepsSql(params.length + 1)}${where})`);
+    params.push(...stepParams(save.steps));
+  }
+  if (save.transitions.length > 0) {
+    params.push(JSON.stringify(save.transitions));
+    parts.push(`moved AS (${updateStepsSql('$1', params.length)}${written && ` AND ${written}`})`);
+  }
+  if (save.events.length > 0) {
+    parts.push(`events AS (${insertEventsSql('$1', params.length + 1)}${where})`);
+    params.push(...eventParams(save.events));
+  }
+  const answer =
+    ifSeq === undefined
+      ? 'SELECT 1'
+      : `SELECT EXISTS (SELECT 1 FROM runs h WHERE h.tenant_id = run.tenant_id AND h.held AND h.status = 'pending')
+           AS tenant_has_held FROM run`;
+  return { sql: `WITH ${parts.join(', ')} ${answer}`, params };
+}
+
+/** A run (locked, or read for a write that checks it: saveRunIf) with its steps, and whether its tenant has held runs. */
+export interface RunWithSteps {
   run: RunEntity;
   steps: StepRunEntity[];
   tenantHasHeld: boolean;
@@ -64,7 +116,7 @@ interface LockRow {
  */
 const lockRunSql = (id: string) => `SELECT run, steps, tenant_has_held FROM engine_lock_run(${id})`;
 
-const lockedRun = (row: LockRow): LockedRun => ({
+const lockedRun = (row: LockRow): RunWithSteps => ({
   run: toRun(row.run),
   steps: row.steps.map(toStep),
   tenantHasHeld: row.tenant_has_held,
@@ -100,8 +152,23 @@ export class RunStore {
     return row ? toRun(row.run) : undefined;
   }
 
-  async lockRunForEngine(id: string): Promise<LockedRun | undefined> {
+  async lockRunForEngine(id: string): Promise<RunWithSteps | undefined> {
     const [row] = await this.rows<LockRow>(lockRunSql('$1'), [id]);
+    return row && lockedRun(row);
+  }
+
+  /**
+   * The run and its steps as they stand, without its lock (one statement: one snapshot, and the engine writes a
+   * run's row and its steps together), for a unit of work whose write checks nothing came in between
+   * (saveRunIf).
+   */
+  async readRunForEngine(id: string): Promise<RunWithSteps | undefined> {
+    const [row] = await this.rows<LockRow>(
+      `SELECT to_jsonb(r) AS run, false AS tenant_has_held,
+              COALESCE((SELECT jsonb_agg(to_jsonb(s)) FROM step_runs s WHERE s.run_id = r.id), '[]'::jsonb) AS steps
+         FROM runs r WHERE r.id = $1`,
+      [id],
+    );
     return row && lockedRun(row);
   }
 
@@ -109,7 +176,7 @@ export class RunStore {
    * `work` in a transaction whose first statement, sent with its BEGIN, is lockRunForEngine(id): one round trip
    * for both. `work` gets the locked run, undefined when there is none.
    */
-  inRunLock<T>(id: string, work: (locked: LockedRun | undefined) => Promise<T>): Promise<T> {
+  inRunLock<T>(id: string, work: (locked: RunWithSteps | undefined) => Promise<T>): Promise<T> {
     // The simple protocol takes no parameters: the id goes in the text, so it must be a uuid and nothing else.
     if (!isUUID(id)) return this.tx.run(() => work(undefined));
     return this.tx.runOpening<LockRow, T>(lockRunSql(`'${id}'::uuid`), ([row]) =>
@@ -155,34 +222,24 @@ export class RunStore {
    * Under the run's lock: the run's changes, its new step rows, its steps' transitions (by row id) and its new
    * events in one statement. `next_seq` becomes the last event's seq, so seqs stay gap-free.
    */
-  async saveRun(
+  async saveRun(runId: string, save: RunSave): Promise<void> {
+    const { sql, params } = saveRunSql(runId, save);
+    await this.rows(sql, params);
+  }
+
+  /**
+   * saveRun() without the run's lock, if the run's next_seq is still `seq` (no other transition wrote it since:
+   * each one writes events): everything or nothing is written. Undefined when nothing was; otherwise whether the
+   * run's tenant has runs held for a slot.
+   */
+  async saveRunIf(
+    seq: number,
     runId: string,
-    changes: RunChanges,
-    events: NewRunEvent[],
-    steps: NewStepRow[] = [],
-    transitions: Array<StepChange & { id: string }> = [],
-  ): Promise<void> {
-    const params: unknown[] = [runId];
-    const sets = ['updated_at = now()'];
-    for (const [column, value] of Object.entries(changes)) {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    }
-    if (events.length > 0) {
-      params.push(events.at(-1)?.seq);
-      sets.push(`next_seq = $${params.length}`);
-    }
-    const parts = [`run AS (UPDATE runs SET ${sets.join(', ')} WHERE id = $1)`];
-    if (steps.length > 0) {
-      parts.push(`steps AS (${insertStepsSql(params.length + 1)})`);
-      params.push(...stepParams(steps));
-    }
-    if (transitions.length > 0) {
-      params.push(JSON.stringify(transitions));
-      parts.push(`moved AS (${updateStepsSql('$1', params.length)})`);
-    }
-    const last = events.length > 0 ? insertEventsSql('$1', params.length + 1) : 'SELECT 1';
-    await this.rows(`WITH ${parts.join(', ')} ${last}`, [...params, ...eventParams(events)]);
+    save: RunSave,
+  ): Promise<{ tenantHasHeld: boolean } | undefined> {
+    const { sql, params } = saveRunSql(runId, save, seq);
+    const [row] = await this.rows<{ tenant_has_held: boolean }>(sql, params);
+    return row && { tenantHasHeld: row.tenant_has_held };
   }
 
   /**
