@@ -239,10 +239,10 @@ export const childKeyOf = (step: { run_id: string; step_id: string; attempt: num
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
- * The run state machine. Postgres holds every run's state and BullMQ only delivers work: each transition
- * happens in one transaction under the run's row lock (a step's completion, the pure steps that follow it, their
- * events and the successors' rows together), and the jobs for newly queued steps are enqueued once the outermost
- * transaction commits. A crash between commit and enqueue leaves queued rows without jobs, which the reconciler
+ * The run state machine. Postgres holds every run's state and BullMQ only delivers work: each transition is
+ * written at once (a step's completion, the pure steps that follow it, their events and the successors' rows
+ * together), by a job on condition that nothing came in between since it read the run, otherwise in a transaction
+ * under the run's row lock, and the jobs for newly queued steps are enqueued once it has committed. A crash between commit and enqueue leaves queued rows without jobs, which the reconciler
  * re-delivers; job ids are deterministic and every transition is conditional on the step's current status and
  * attempt, so a duplicate delivery changes nothing.
  */
@@ -404,12 +404,13 @@ export class EngineService {
   // ---- worker side -------------------------------------------------------------------------------
 
   /**
-   * One delivery of an `engine.step` job. Safe to run twice: only the first delivery changes anything. A pure
-   * step is claimed, run and completed in one transaction (with the pure steps after it); any other is claimed,
-   * run outside any transaction, and completed in a second one. That second transaction may claim the step's
-   * single I/O successor for this same job (sticky execution: no queue hop, no claim transaction), and so on up
-   * to STICKY_MAX_STEPS, unless the worker is stopping. A claimed successor is `carried_by` this job: if the
-   * worker dies, BullMQ redelivers the job and the delivery runs the step it was carrying.
+   * One delivery of an `engine.step` job. Safe to run twice: only the first delivery changes anything. The job
+   * reads its run, then a pure step is claimed, run and completed in one unit of work (with the pure steps after
+   * it); any other is claimed in one, run outside any, and completed in a second. Each unit's write checks that no
+   * other transition came in between (transactAfter). A completion may claim the step's single I/O successor for
+   * this same job (sticky execution: no queue hop, no claim, no read), and so on up to STICKY_MAX_STEPS, unless
+   * the worker is stopping. A claimed successor is `carried_by` this job: if the worker dies, BullMQ redelivers
+   * the job and the delivery runs the step it was carrying.
    */
   async runJob(
     job: {
@@ -482,7 +483,7 @@ export class EngineService {
     }
   }
 
-  /** The I/O step this transaction claimed for `carrier` to run next, if it is still running (not ended since). */
+  /** The I/O step this unit of work claimed for `carrier` to run next, if it is still running (not ended since). */
   private async carriedNext(effects: Effects, unit: RunUnit, carrier: string) {
     const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
     // Still running: nothing after the claim (a pure step failing, say) ended the run.
