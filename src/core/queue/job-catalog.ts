@@ -9,8 +9,17 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 // An interface (not a type alias) so test fixtures can add jobs by declaration merging.
 export interface JobPayloads {
-  /** Executes one attempt of one step of a run (or fires an approval's timeout). */
-  'engine.step': { run_id: string; step_id: string; attempt: number; kind: 'execute' | 'approval-timeout' };
+  /**
+   * Executes one attempt of one step of a run (or fires an approval's timeout). `known`: the run and its steps
+   * as the job's producer wrote them (a new run's first job), so the job need not read them first.
+   */
+  'engine.step': {
+    run_id: string;
+    step_id: string;
+    attempt: number;
+    kind: 'execute' | 'approval-timeout';
+    known?: { run: object; steps: object[] };
+  };
   /** One tick of a cron schedule: starts a run of the schedule's workflow. */
   'trigger.schedule': { schedule_id: string };
   /** Hourly: deletes idempotency records past their 24 h retention. */

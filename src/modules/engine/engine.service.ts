@@ -23,6 +23,7 @@ import {
   type RunChanges,
   type RunSave,
   RunStore,
+  runWithStepsOf,
   type StepChange,
 } from './persistence/run-store';
 import type { WorkflowEntity } from '../workflows/entities/workflow.entity';
@@ -49,7 +50,11 @@ interface StepJob {
   attempt: number;
   delayMs: number;
   kind: 'execute' | 'approval-timeout';
+  known?: RunWithSteps;
 }
+
+/** A new run's first job carries the run and its steps (see runJob) when its input is at most this long, as JSON. */
+const KNOWN_INPUT_MAX_CHARS = 8192;
 
 type InlineResult = { id: string; output: unknown } | { id: string; error: Error };
 
@@ -309,6 +314,10 @@ export class EngineService {
     const unit = this.openRun(effects, run, params.workflow, null);
     if (!(await this.runs.insertRun(run, unit.newSteps, unit.events, { uncappedOnly: true })))
       return undefined;
+    // Its trigger's job need not read what was just written (a stale copy is caught: see transactAfter).
+    const [first] = effects.jobs;
+    if (first && JSON.stringify(run.input).length <= KNOWN_INPUT_MAX_CHARS)
+      first.known = { run, steps: [...unit.steps.values()], tenantHasHeld: false };
     // Joined to a caller's transaction, what follows the commit waits for that one's.
     if (this.tx.inTransaction()) this.tx.afterCommit(() => this.flush(effects));
     else await this.flush(effects);
@@ -418,12 +427,13 @@ export class EngineService {
       step_id: string;
       attempt: number;
       kind: 'execute' | 'approval-timeout';
+      known?: { run: object; steps: object[] };
     },
     stopping: () => boolean = () => false,
   ): Promise<void> {
     if (job.kind === 'approval-timeout') return this.deadlinePassed(job.run_id, job.step_id, job.attempt);
     const carrier = jobIdOf({ runId: job.run_id, stepId: job.step_id, attempt: job.attempt, kind: job.kind });
-    const read = await this.runs.readRunForEngine(job.run_id);
+    const read = job.known ? runWithStepsOf(job.known) : await this.runs.readRunForEngine(job.run_id);
     if (!read) return;
     let claimed = await this.transactAfter(this.unitOf(read), async (effects) => {
       const unit = await this.lock(effects, job.run_id);
@@ -435,7 +445,7 @@ export class EngineService {
         const carried = [...unit.steps.values()].find(
           (s) => s.status === 'running' && s.carried_by === carrier,
         );
-        return carried && this.toRun(unit, carried);
+        return carried && this.claimedStep(unit, carried);
       }
       const graph = await this.graphOfRun(unit.run);
       const node = graph.node(step.step_id);
@@ -455,7 +465,7 @@ export class EngineService {
         }
         this.event(effects, unit, 'step.started', step.step_id, { attempt: step.attempt });
       }
-      if (!inline) return this.toRun(unit, step);
+      if (!inline) return this.claimedStep(unit, step);
       // A pure step's job may carry on into the I/O step after it, as a completed I/O step's does.
       if (!stopping()) effects.carrier = carrier;
       const outcome = await this.attempt(unit.run, step, node, unit.context());
@@ -488,11 +498,11 @@ export class EngineService {
     const next = effects.carried ? unit.steps.get(effects.carried) : undefined;
     // Still running: nothing after the claim (a pure step failing, say) ended the run.
     if (next?.status !== 'running' || next.carried_by !== carrier) return undefined;
-    return this.toRun(unit, next);
+    return this.claimedStep(unit, next);
   }
 
   /** A claimed step this job runs next, with the run as `unit` (just committed) leaves it. */
-  private async toRun(unit: RunUnit, step: StepRunEntity) {
+  private async claimedStep(unit: RunUnit, step: StepRunEntity) {
     const graph = await this.graphOfRun(unit.run);
     return { unit, run: unit.run, step, node: graph.node(step.step_id), context: unit.context() };
   }
@@ -1171,7 +1181,13 @@ export class EngineService {
     await this.jobs.enqueueMany(
       'engine.step',
       jobs.map((job) => ({
-        payload: { run_id: job.runId, step_id: job.stepId, attempt: job.attempt, kind: job.kind },
+        payload: {
+          run_id: job.runId,
+          step_id: job.stepId,
+          attempt: job.attempt,
+          kind: job.kind,
+          ...(job.known ? { known: { run: job.known.run, steps: job.known.steps } } : {}),
+        },
         options: {
           jobId: jobIdOf(job),
           delay: Math.max(0, job.delayMs),

@@ -15,12 +15,13 @@ import {
 /**
  * What one step costs, counted at the clients every process here uses (pg's Client.query, ioredis' sendCommand):
  * a change that adds round trips to the engine's hot path fails this instead of slowing every run silently.
- * Raise a budget only on purpose. What a step costs now: an HTTP step 1.8 statements and 3 Redis commands (the
+ * Raise a budget only on purpose. What a step costs now: an HTTP step 1.6 statements and 3.4 Redis commands (the
  * job that completes a step, pure or not, inserts its I/O successor already claimed and runs it, so a chain pays
- * no claim and no queue hop after its trigger; a job reads its run and steps in one statement and writes each
- * transition, its step rows, the run's row and its events, in one more, with no transaction, on condition that no
- * other transition came in between, and the job's next transition needs no read at all; a top-level run of a
- * tenant without a concurrent-runs cap starts in one statement), a pure step 0.4 statements and 1 command (run
+ * no claim and no queue hop after its trigger; a job reads its run and steps in one statement (a new run's first
+ * job carries them, and reads nothing) and writes each transition, its step rows, the run's row and its events,
+ * in one more, with no transaction, on condition that no other transition came in between, and the job's next
+ * transition needs no read at all; a top-level run of a
+ * tenant without a concurrent-runs cap starts in one statement), a pure step 0.3 statements and 0.9 commands (run
  * inline, in the unit of work of the step before it). The budgets leave room for two stray statements per run (a
  * cache refilled meanwhile, a transition done again under the run's lock), for the publishes' batching to vary,
  * and, for pure steps, for the inline time cap: on a loaded machine a chain of them splits over more jobs (3.2

@@ -116,6 +116,13 @@ interface LockRow {
  */
 const lockRunSql = (id: string) => `SELECT run, steps, tenant_has_held FROM engine_lock_run(${id})`;
 
+/** A run and its steps as JSON (a job's `known`: its dates are strings) made entities again. */
+export const runWithStepsOf = (known: { run: object; steps: object[] }): RunWithSteps => ({
+  run: toRun(known.run as RunEntity),
+  steps: (known.steps as StepRunEntity[]).map(toStep),
+  tenantHasHeld: false,
+});
+
 const lockedRun = (row: LockRow): RunWithSteps => ({
   run: toRun(row.run),
   steps: row.steps.map(toStep),
