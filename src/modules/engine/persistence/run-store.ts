@@ -101,7 +101,7 @@ export interface RunWithSteps {
   tenantHasHeld: boolean;
 }
 
-interface LockRow {
+interface RunWithStepsRow {
   run: RunEntity;
   steps: StepRunEntity[];
   tenant_has_held: boolean;
@@ -123,7 +123,7 @@ export const runWithStepsOf = (known: { run: object; steps: object[] }): RunWith
   tenantHasHeld: false,
 });
 
-const lockedRun = (row: LockRow): RunWithSteps => ({
+const fromRow = (row: RunWithStepsRow): RunWithSteps => ({
   run: toRun(row.run),
   steps: row.steps.map(toStep),
   tenantHasHeld: row.tenant_has_held,
@@ -160,8 +160,8 @@ export class RunStore {
   }
 
   async lockRunForEngine(id: string): Promise<RunWithSteps | undefined> {
-    const [row] = await this.rows<LockRow>(lockRunSql('$1'), [id]);
-    return row && lockedRun(row);
+    const [row] = await this.rows<RunWithStepsRow>(lockRunSql('$1'), [id]);
+    return row && fromRow(row);
   }
 
   /**
@@ -170,13 +170,13 @@ export class RunStore {
    * (saveRunIf).
    */
   async readRunForEngine(id: string): Promise<RunWithSteps | undefined> {
-    const [row] = await this.rows<LockRow>(
+    const [row] = await this.rows<RunWithStepsRow>(
       `SELECT to_jsonb(r) AS run, false AS tenant_has_held,
               COALESCE((SELECT jsonb_agg(to_jsonb(s)) FROM step_runs s WHERE s.run_id = r.id), '[]'::jsonb) AS steps
          FROM runs r WHERE r.id = $1`,
       [id],
     );
-    return row && lockedRun(row);
+    return row && fromRow(row);
   }
 
   /**
@@ -186,8 +186,8 @@ export class RunStore {
   inRunLock<T>(id: string, work: (locked: RunWithSteps | undefined) => Promise<T>): Promise<T> {
     // The simple protocol takes no parameters: the id goes in the text, so it must be a uuid and nothing else.
     if (!isUUID(id)) return this.tx.run(() => work(undefined));
-    return this.tx.runOpening<LockRow, T>(lockRunSql(`'${id}'::uuid`), ([row]) =>
-      work(row && lockedRun(row)),
+    return this.tx.runOpening<RunWithStepsRow, T>(lockRunSql(`'${id}'::uuid`), ([row]) =>
+      work(row && fromRow(row)),
     );
   }
 
