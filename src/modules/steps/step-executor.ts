@@ -31,8 +31,9 @@ export abstract class StepExecutor {
   abstract execute(context: StepContext): Promise<StepOutcome>;
 
   /**
-   * Pure (no I/O, no waiting, bounded by the expression limits): the step runs inline, in the transaction that
-   * completes its predecessor, instead of as a job of its own.
+   * Pure (no I/O, no effect, no waiting, bounded by the expression limits): the step runs inline, in the unit of
+   * work that completes its predecessor, instead of as a job of its own; a unit done again (another transition
+   * came in between) runs it again.
    */
   inline(config: Record<string, unknown>): boolean {
     void config;
