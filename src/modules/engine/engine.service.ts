@@ -108,8 +108,9 @@ const ABORT_MEMORY_MS = 10_000;
 const OPEN_STEP_STATUSES: StepStatus[] = ['queued', 'running', 'waiting', 'pending'];
 
 /**
- * One run locked in the current transaction, with its steps as they stand, and what the transaction changes
- * about it: the run row and its events are written once, together, when the unit of work ends.
+ * One run in a unit of work (locked in its transaction, or as a job read it: see transactAfter), with its steps as
+ * they stand, and what the unit changes about it: the run row, its steps and its events are written once,
+ * together, when the unit ends.
  */
 class RunUnit {
   readonly changes: RunChanges = {};
@@ -122,7 +123,7 @@ class RunUnit {
   constructor(
     readonly run: RunEntity,
     readonly steps: Map<string, StepRunEntity>,
-    /** Whether the run's tenant had runs held for a slot when the run was locked. */
+    /** Whether the run's tenant had runs held for a slot when the run was locked (false when it was only read). */
     readonly tenantHasHeld = false,
   ) {}
 
@@ -652,7 +653,7 @@ export class EngineService {
     };
   }
 
-  /** Applies an attempt's outcome to a running step, under the run's lock. */
+  /** Applies an attempt's outcome to a running step, in the run's unit of work. */
   private async settleInUnit(
     effects: Effects,
     unit: RunUnit,
@@ -795,11 +796,11 @@ export class EngineService {
   }
 
   /**
-   * One round of new step rows, in the unit at once and written with the run's row at its end (or before a
-   * statement on step_runs): skipped, queued (their jobs go out after commit) and those just run inline
-   * (completed, or running when they failed: the failure is then recorded like any attempt's). Their ids are
-   * made here; the run's steps were all read with its lock, so none of them can exist yet (if one did, the
-   * unique key would refuse the write and the unit roll back).
+   * One round of new step rows, in the unit at once and written with the run's row at its end: skipped, queued
+   * (their jobs go out after commit) and those just run inline (completed, or running when they failed: the
+   * failure is then recorded like any attempt's). Their ids are made here; the unit holds all of the run's steps
+   * (read with its lock, or by a read its write checks), so none of them can exist yet (if one did, the unique
+   * key would refuse the write and the unit roll back).
    */
   private insertRound(effects: Effects, unit: RunUnit, graph: WorkflowGraph, round: Round): void {
     const { run } = unit;
@@ -961,7 +962,7 @@ export class EngineService {
     });
   }
 
-  /** Ends a run: open steps cancelled, children cancelled, the parent told. Under the run's lock. */
+  /** Ends a run: open steps cancelled, children cancelled, the parent told. In the run's unit of work. */
   private async finishRun(
     effects: Effects,
     unit: RunUnit,
@@ -969,7 +970,8 @@ export class EngineService {
     error: string | null,
   ): Promise<void> {
     const { run } = unit;
-    // The unit holds every step of the run as of its lock and each change since: what it shows is what there is.
+    // The unit holds every step of the run as of its lock (or read) and each change since: what it shows is what
+    // there is.
     const steps = [...unit.steps.values()];
     // Only a step that waited on a child run (its child_key) can have started one.
     const parentOf = steps.some((s) => s.child_key);

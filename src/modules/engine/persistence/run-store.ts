@@ -5,7 +5,7 @@ import type { RunEntity } from './entities/run.entity';
 import { StepRunEntity, type StepStatus } from './entities/step-run.entity';
 import { RUN_JSON, toRun, toStep } from './run-rows';
 
-/** A step's new state, as a transition under the run's lock leaves it (unset fields keep their value). */
+/** A step's new state, as a transition leaves it (unset fields keep their value). */
 export interface StepChange {
   status: StepStatus;
   attempt?: number;
