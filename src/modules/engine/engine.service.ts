@@ -6,6 +6,7 @@ import { type DomainEvent, EventPublisher } from '../../core/events/event-publis
 import { AppException } from '../../core/http/app.exception';
 import { currentRequestId } from '../../core/tenancy/request-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
+import type { JobPayloads } from '../../core/queue/job-catalog';
 import { JobQueue } from '../../core/queue/job-queue.service';
 import {
   type RunContext,
@@ -50,7 +51,8 @@ interface StepJob {
   attempt: number;
   delayMs: number;
   kind: 'execute' | 'approval-timeout';
-  known?: RunWithSteps;
+  /** A new run's first job: the run and its steps as its start wrote them (see runJob). */
+  known?: { run: RunEntity; steps: StepRunEntity[] };
 }
 
 /** A new run's first job carries the run and its steps (see runJob) when its input is at most this long, as JSON. */
@@ -313,12 +315,13 @@ export class EngineService {
     const run = newRun(params, false);
     const effects = new Effects();
     const unit = this.openRun(effects, run, params.workflow, null);
-    if (!(await this.runs.insertRun(run, unit.newSteps, unit.events, { uncappedOnly: true })))
+    const inputJson = JSON.stringify(run.input ?? null);
+    if (!(await this.runs.insertRun(run, unit.newSteps, unit.events, { uncappedOnly: true, inputJson })))
       return undefined;
     // Its trigger's job need not read what was just written (a stale copy is caught: see transactAfter).
     const [first] = effects.jobs;
-    if (first && JSON.stringify(run.input).length <= KNOWN_INPUT_MAX_CHARS)
-      first.known = { run, steps: [...unit.steps.values()], tenantHasHeld: false };
+    if (first && inputJson.length <= KNOWN_INPUT_MAX_CHARS)
+      first.known = { run, steps: [...unit.steps.values()] };
     // Joined to a caller's transaction, what follows the commit waits for that one's.
     if (this.tx.inTransaction()) this.tx.afterCommit(() => this.flush(effects));
     else await this.flush(effects);
@@ -422,16 +425,7 @@ export class EngineService {
    * the worker is stopping. A claimed successor is `carried_by` this job: if the worker dies, BullMQ redelivers
    * the job and the delivery runs the step it was carrying.
    */
-  async runJob(
-    job: {
-      run_id: string;
-      step_id: string;
-      attempt: number;
-      kind: 'execute' | 'approval-timeout';
-      known?: { run: object; steps: object[] };
-    },
-    stopping: () => boolean = () => false,
-  ): Promise<void> {
+  async runJob(job: JobPayloads['engine.step'], stopping: () => boolean = () => false): Promise<void> {
     if (job.kind === 'approval-timeout') return this.deadlinePassed(job.run_id, job.step_id, job.attempt);
     const carrier = jobIdOf({ runId: job.run_id, stepId: job.step_id, attempt: job.attempt, kind: job.kind });
     const read = job.known ? runWithStepsOf(job.known) : await this.runs.readRunForEngine(job.run_id);
@@ -1188,7 +1182,7 @@ export class EngineService {
           step_id: job.stepId,
           attempt: job.attempt,
           kind: job.kind,
-          ...(job.known ? { known: { run: job.known.run, steps: job.known.steps } } : {}),
+          ...(job.known && { known: job.known }),
         },
         options: {
           jobId: jobIdOf(job),

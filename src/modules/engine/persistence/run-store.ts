@@ -116,7 +116,7 @@ interface RunWithStepsRow {
  */
 const lockRunSql = (id: string) => `SELECT run, steps, tenant_has_held FROM engine_lock_run(${id})`;
 
-/** A run and its steps as JSON (a job's `known`: its dates are strings) made entities again. */
+/** A run and its steps as JSON (to_jsonb() rows, or a job's `known`: dates are strings) made entities again. */
 export const runWithStepsOf = (known: { run: object; steps: object[] }): RunWithSteps => ({
   run: toRun(known.run as RunEntity),
   steps: (known.steps as StepRunEntity[]).map(toStep),
@@ -124,8 +124,7 @@ export const runWithStepsOf = (known: { run: object; steps: object[] }): RunWith
 });
 
 const fromRow = (row: RunWithStepsRow): RunWithSteps => ({
-  run: toRun(row.run),
-  steps: row.steps.map(toStep),
+  ...runWithStepsOf(row),
   tenantHasHeld: row.tenant_has_held,
 });
 
@@ -259,7 +258,8 @@ export class RunStore {
     run: RunEntity,
     steps: NewStepRow[],
     events: NewRunEvent[],
-    { uncappedOnly = false } = {},
+    /** `inputJson`: the run's input as JSON, when the caller has it already. */
+    { uncappedOnly = false, inputJson = JSON.stringify(run.input ?? null) } = {},
   ): Promise<boolean> {
     const params = [
       run.id,
@@ -268,7 +268,7 @@ export class RunStore {
       run.workflow_version,
       run.status,
       run.trigger_type,
-      JSON.stringify(run.input ?? null),
+      inputJson,
       run.request_id,
       run.next_seq,
       run.idempotency_key,
