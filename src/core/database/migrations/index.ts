@@ -17,6 +17,7 @@ import { RunConcurrency1764900000000 } from './1764900000000-run-concurrency';
 import { EngineRoundTrips1765000000000 } from './1765000000000-engine-round-trips';
 import { EngineLockHeld1765100000000 } from './1765100000000-engine-lock-held';
 import { StepRunsOneOpenIndex1765200000000 } from './1765200000000-step-runs-one-open-index';
+import { RunChildrenUnchecked1765300000000 } from './1765300000000-run-children-unchecked';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -41,4 +42,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   EngineRoundTrips1765000000000,
   EngineLockHeld1765100000000,
   StepRunsOneOpenIndex1765200000000,
+  RunChildrenUnchecked1765300000000,
 ];

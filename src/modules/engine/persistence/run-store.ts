@@ -79,8 +79,10 @@ function saveRunSql(runId: string, save: RunSave, ifSeq?: number): { sql: string
     params.push(...stepParams(save.steps));
   }
   if (save.transitions.length > 0) {
-    params.push(JSON.stringify(save.transitions));
-    parts.push(`moved AS (${updateStepsSql('$1', params.length)}${written && ` AND ${written}`})`);
+    const [only] = save.transitions;
+    params.push(JSON.stringify(save.transitions.length === 1 ? only : save.transitions));
+    const sql = updateStepsSql('$1', params.length, save.transitions.length === 1);
+    parts.push(`moved AS (${sql}${written && ` AND ${written}`})`);
   }
   if (save.events.length > 0) {
     parts.push(`events AS (${insertEventsSql('$1', params.length + 1)}${where})`);
@@ -354,16 +356,20 @@ export class RunStore {
     return rows.map((row) => row.id);
   }
 
-  /** Deletes up to `limit` runs that ended before `before` (their steps and events go with them). */
+  /** Deletes up to `limit` runs that ended before `before`, with their steps and events (no foreign key does). */
   async deleteFinishedRunsForEngine(before: Date, limit: number): Promise<number> {
-    const rows = await this.rows(
-      `DELETE FROM runs WHERE id IN (
-         SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < $1
-          ORDER BY completed_at LIMIT $2)
-       RETURNING 1`,
+    const [row] = await this.rows<{ deleted: number }>(
+      `WITH gone AS (
+         DELETE FROM runs WHERE id IN (
+           SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < $1
+            ORDER BY completed_at LIMIT $2)
+         RETURNING id),
+       steps AS (DELETE FROM step_runs WHERE run_id IN (SELECT id FROM gone)),
+       events AS (DELETE FROM run_events WHERE run_id IN (SELECT id FROM gone))
+       SELECT count(*)::int AS deleted FROM gone`,
       [before, limit],
     );
-    return rows.length;
+    return row.deleted;
   }
 }
 
@@ -404,16 +410,22 @@ function stepParams(rows: NewStepRow[]): unknown[] {
  * planner, which would otherwise scan the table). A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job
  * delivers it.
  */
-function updateStepsSql(runId: string, param: number): string {
+/**
+ * The update of existing step rows from their changes: the JSON array in $param, or (`single`) one change as a JSON
+ * object. One change (the usual transition) needs no join: joined to a set-returning function, the planner builds a
+ * hash table for every statement.
+ */
+function updateStepsSql(runId: string, param: number, single: boolean): string {
+  const c = single ? `$${param}::jsonb` : 'c';
   const keep = (column: string, value: string) =>
-    `${column} = CASE WHEN c ? '${column}' THEN ${value} ELSE s.${column} END`;
-  return `UPDATE step_runs s SET status = c->>'status', carried_by = NULL, updated_at = now(),
-              ${keep('attempt', "(c->>'attempt')::int")}, ${keep('output', "c->'output'")},
-              ${keep('error', "c->>'error'")}, ${keep('not_before', "(c->>'not_before')::timestamptz")},
-              ${keep('child_key', "c->>'child_key'")},
-              started_at = CASE WHEN (c->>'started')::boolean THEN now() ELSE s.started_at END,
-              finished_at = CASE WHEN (c->>'finished')::boolean THEN now() ELSE s.finished_at END
-         FROM jsonb_array_elements($${param}::jsonb) c WHERE s.run_id = ${runId} AND s.id = (c->>'id')::uuid`;
+    `${column} = CASE WHEN ${c} ? '${column}' THEN ${value} ELSE s.${column} END`;
+  return `UPDATE step_runs s SET status = ${c}->>'status', carried_by = NULL, updated_at = now(),
+              ${keep('attempt', `(${c}->>'attempt')::int`)}, ${keep('output', `${c}->'output'`)},
+              ${keep('error', `${c}->>'error'`)}, ${keep('not_before', `(${c}->>'not_before')::timestamptz`)},
+              ${keep('child_key', `${c}->>'child_key'`)},
+              started_at = CASE WHEN (${c}->>'started')::boolean THEN now() ELSE s.started_at END,
+              finished_at = CASE WHEN (${c}->>'finished')::boolean THEN now() ELSE s.finished_at END
+         ${single ? '' : `FROM jsonb_array_elements($${param}::jsonb) c `}WHERE s.run_id = ${runId} AND s.id = (${c}->>'id')::uuid`;
 }
 
 /** The insert of a run's new events, its 5 arrays numbered from $first (eventParams gives them). */
