@@ -405,15 +405,11 @@ function stepParams(rows: NewStepRow[]): unknown[] {
 }
 
 /**
- * The update of existing step rows of run `runId` from $param, a JSON array of `StepChange & {id}`: a field left
- * out keeps its value (the run's id bounds the rows looked at: a set-returning function's rows are unknown to the
- * planner, which would otherwise scan the table). A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job
- * delivers it.
- */
-/**
- * The update of existing step rows from their changes: the JSON array in $param, or (`single`) one change as a JSON
- * object. One change (the usual transition) needs no join: joined to a set-returning function, the planner builds a
- * hash table for every statement.
+ * The update of existing step rows of run `runId` from $param, a JSON array of `StepChange & {id}`, or (`single`)
+ * one change as a JSON object: a field left out keeps its value. One change, the usual transition, needs no join
+ * (joined to a set-returning function, the planner builds a hash table in every statement). The run's id bounds
+ * the rows looked at: a set-returning function's rows are unknown to the planner, which would otherwise scan the
+ * table. A sticky claim's job (carried_by) is the claim's alone: whatever the step does next, its own job delivers it.
  */
 function updateStepsSql(runId: string, param: number, single: boolean): string {
   const c = single ? `$${param}::jsonb` : 'c';
