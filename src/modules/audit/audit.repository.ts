@@ -17,40 +17,46 @@ export class AuditRepository {
   constructor(private readonly tx: Transactions) {}
 
   /**
-   * Appends the event to its tenant's chain in one statement (see the audit-fast-path migration): under the
-   * chain's lock, so concurrent appends queue up instead of forking it. Inside a transaction, the lock is held
-   * until that transaction ends, so the event commits or rolls back with the change it records.
+   * Appends events to one chain (`tenantId`'s), in their order, in one statement (see the audit-append-all
+   * migration): under the chain's lock, so concurrent appends queue up instead of forking it. Inside a
+   * transaction, the lock is held until that transaction ends, so the events commit or roll back with the change
+   * they record.
    */
-  async append(event: UnchainedAuditEvent): Promise<AuditEventEntity> {
-    const frame = auditHashFrame(event);
-    // Every write appends one: prepared once per connection.
-    const [appended] = await this.tx.rows<{ event_id: string; seq: string; prev_hash: string; hash: string }>(
+  async append(tenantId: string | null, events: UnchainedAuditEvent[]): Promise<AuditEventEntity[]> {
+    if (events.some((event) => event.tenant_id !== tenantId)) {
+      throw new Error('one append takes the events of one chain');
+    }
+    const frames = events.map(auditHashFrame);
+    const column = <T>(of: (event: UnchainedAuditEvent) => T) => events.map(of);
+    // Every write appends: prepared once per connection.
+    const appended = await this.tx.rows<{ event_id: string; seq: string; prev_hash: string; hash: string }>(
       `SELECT event_id, seq, prev_hash, hash
-         FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+         FROM audit_append_all($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         AUDIT_LOCK,
-        event.tenant_id,
-        event.event_type,
-        event.timestamp,
-        event.actor,
-        event.x_user_id,
-        event.resource_type,
-        event.resource_id,
-        JSON.stringify(event.details),
-        event.sha256,
-        Buffer.from(frame.beforePrev),
-        Buffer.from(frame.beforeSeq),
-        Buffer.from(frame.afterSeq),
+        tenantId,
+        column((e) => e.event_type),
+        column((e) => e.timestamp),
+        column((e) => e.actor),
+        column((e) => e.x_user_id),
+        column((e) => e.resource_type),
+        column((e) => e.resource_id),
+        column((e) => JSON.stringify(e.details)),
+        column((e) => e.sha256),
+        frames.map((frame) => Buffer.from(frame.beforePrev)),
+        frames.map((frame) => Buffer.from(frame.beforeSeq)),
+        frames.map((frame) => Buffer.from(frame.afterSeq)),
       ],
       { prepare: true },
     );
-    return {
+    appended.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return events.map((event, i) => ({
       ...event,
-      event_id: appended.event_id,
-      seq: Number(appended.seq),
-      prev_hash: appended.prev_hash,
-      hash: appended.hash,
-    };
+      event_id: appended[i].event_id,
+      seq: Number(appended[i].seq),
+      prev_hash: appended[i].prev_hash,
+      hash: appended[i].hash,
+    }));
   }
 
   async list(

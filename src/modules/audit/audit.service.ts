@@ -3,7 +3,7 @@ import { actorOf } from '../../core/auth/principal';
 import { Transactions } from '../../core/database/transaction';
 import { EventPublisher } from '../../core/events/event-publisher';
 import type { Page } from '../../core/http/pagination';
-import { requestContext } from '../../core/tenancy/request-context';
+import { requestContext, type RequestContextStore } from '../../core/tenancy/request-context';
 import { auditHash, GENESIS_HASH } from './audit-hash';
 import { type AuditFilter, AuditRepository } from './audit.repository';
 import type { AuditEventResponse, AuditVerifyResponse } from './dto/audit.dto';
@@ -17,6 +17,12 @@ export interface AuditRecord {
   resourceId?: string | null;
   details?: Record<string, unknown>;
   sha256?: string;
+}
+
+/** An event to record and the request it came from. */
+export interface AuditEntry {
+  record: AuditRecord;
+  context: RequestContextStore | undefined;
 }
 
 const VERIFY_BATCH = 1000;
@@ -38,36 +44,52 @@ export class AuditService {
    * its announcement follows at once.
    */
   async record(record: AuditRecord): Promise<AuditEventEntity> {
-    const context = requestContext.getStore();
-    const stored = await this.repository.append({
-      tenant_id: record.tenantId,
-      event_type: record.eventType,
-      timestamp: new Date(),
-      actor: actorOf(context?.principal),
-      x_user_id: context?.xUserId ?? null,
-      resource_type: record.resourceType,
-      resource_id: record.resourceId ?? null,
-      details: redactSecrets(record.details ?? {}),
-      sha256: record.sha256 ?? null,
-    });
+    const [stored] = await this.recordAll([{ record, context: requestContext.getStore() }]);
+    return stored;
+  }
+
+  /**
+   * `record()` for events of one tenant at once, in one statement and one announcement, each with the actor of
+   * the request it came from (`context`; none for an event of the platform's own, such as a workflow step's).
+   */
+  async recordAll(entries: AuditEntry[]): Promise<AuditEventEntity[]> {
+    const stored = await this.repository.append(
+      entries[0].record.tenantId,
+      entries.map(({ record, context }) => ({
+        tenant_id: record.tenantId,
+        event_type: record.eventType,
+        timestamp: new Date(),
+        actor: actorOf(context?.principal),
+        x_user_id: context?.xUserId ?? null,
+        resource_type: record.resourceType,
+        resource_id: record.resourceId ?? null,
+        details: redactSecrets(record.details ?? {}),
+        sha256: record.sha256 ?? null,
+      })),
+    );
     this.tx.afterCommit(() => void this.announce(stored));
     return stored;
   }
 
-  /** The tenant's `audit` topic hears of an event once it committed. */
-  private announce(event: AuditEventEntity): Promise<void> {
-    if (!event.tenant_id) return Promise.resolve();
-    return this.publisher.publish([
-      {
-        tenant_id: event.tenant_id,
-        topic: 'audit',
-        resource_id: event.resource_id ?? event.event_id,
-        type: event.event_type,
-        seq: event.seq,
-        data: { resource_type: event.resource_type, actor: event.actor, details: event.details },
-        timestamp: new Date(event.timestamp).toISOString(),
-      },
-    ]);
+  /** The tenant's `audit` topic hears of events once they committed. */
+  private announce(events: AuditEventEntity[]): Promise<void> {
+    return this.publisher.publish(
+      events.flatMap((event) =>
+        event.tenant_id
+          ? [
+              {
+                tenant_id: event.tenant_id,
+                topic: 'audit',
+                resource_id: event.resource_id ?? event.event_id,
+                type: event.event_type,
+                seq: event.seq,
+                data: { resource_type: event.resource_type, actor: event.actor, details: event.details },
+                timestamp: new Date(event.timestamp).toISOString(),
+              },
+            ]
+          : [],
+      ),
+    );
   }
 
   async list(

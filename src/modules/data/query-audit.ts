@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../core/database/transaction';
-import { requestContext, type RequestContextStore } from '../../core/tenancy/request-context';
-import { type AuditRecord, AuditService } from '../audit/audit.service';
+import { requestContext } from '../../core/tenancy/request-context';
+import { type AuditEntry, type AuditRecord, AuditService } from '../audit/audit.service';
 
-interface Pending {
-  record: AuditRecord;
-  /** The request the query came from (the event's actor), or none (a workflow step). */
-  store: RequestContextStore | undefined;
+/** `context`: the request the query came from (the event's actor), or none (a workflow step). */
+interface Pending extends AuditEntry {
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -33,7 +31,7 @@ export class QueryAuditLog {
   record(record: AuditRecord): Promise<void> {
     const key = record.tenantId ?? '';
     return new Promise<void>((resolve, reject) => {
-      const pending = { record, store: requestContext.getStore(), resolve, reject };
+      const pending = { record, context: requestContext.getStore(), resolve, reject };
       const queue = this.queues.get(key);
       if (queue) queue.push(pending);
       else {
@@ -52,21 +50,9 @@ export class QueryAuditLog {
         return;
       }
       try {
-        const append = async ({ record, store }: Pending) => {
-          // Each event with its own request's actor, whichever request's turn it is to commit.
-          if (store) await requestContext.run(store, () => this.audit.record(record));
-          else await requestContext.exit(() => this.audit.record(record));
-        };
-        // Never inside the transaction of whichever caller started the drain: the batch is everyone's.
-        await this.tx.detached(() =>
-          // One event is one statement committing on its own (audit_append locks, chains and inserts):
-          // one round trip, where BEGIN ... COMMIT around it would be three.
-          batch.length === 1
-            ? append(batch[0])
-            : this.tx.run(async () => {
-                for (const pending of batch) await append(pending);
-              }),
-        );
+        // Never inside the transaction of whichever caller started the drain: the batch is everyone's. One
+        // statement (audit_append_all locks, chains and inserts) committing on its own: one round trip.
+        await this.tx.detached(() => this.audit.recordAll(batch));
         for (const pending of batch) pending.resolve();
       } catch (error) {
         for (const pending of batch) pending.reject(error);

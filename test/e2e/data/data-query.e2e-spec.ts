@@ -301,21 +301,35 @@ describe('POST /data/query', () => {
     });
   });
 
-  it('audits concurrent queries once each, alone or group-committed, on an unbroken chain', async () => {
+  it('audits concurrent queries once each, alone or group-committed, each with its own actor, on an unbroken chain', async () => {
+    const memberKey = await call(api.url, 'POST', '/api/v1/api-keys', {
+      credentials: acme.ownerKey,
+      body: { name: 'member', role: 'member' },
+    });
+    const member = apiKey(memberKey.body.api_key as string);
+    const actorOf = async (credentials: Credentials) =>
+      `api_key:${(await call(api.url, 'GET', '/api/v1/auth/me', { credentials })).body.api_key_id as string}`;
+    const actors = { owner: await actorOf(acme.ownerKey), member: await actorOf(member) };
     const marker = `concurrent-${Date.now()}`;
     const sqls = Array.from({ length: 40 }, (_, i) => `SELECT ${i} AS n, '${marker}' AS m`);
-    const answers = await Promise.all(sqls.map((sql) => query(sql)));
+    const by = (i: number) => (i % 2 === 0 ? 'owner' : 'member');
+    const answers = await Promise.all(
+      sqls.map((sql, i) => query(sql, {}, by(i) === 'owner' ? acme.ownerKey : member)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
     const alone = await query(`SELECT '${marker}-alone'`);
     expect(alone.status).toBe(200);
-    const hashes = [...sqls, `SELECT '${marker}-alone'`].map((sql) =>
-      createHash('sha256').update(sql).digest('hex'),
+    const sha = (sql: string) => createHash('sha256').update(sql).digest('hex');
+    const expected = [
+      ...sqls.map((sql, i) => ({ sha256: sha(sql), actor: actors[by(i)] })),
+      { sha256: sha(`SELECT '${marker}-alone'`), actor: actors.owner },
+    ];
+    const { rows } = await db.query<{ sha256: string; actor: string }>(
+      `SELECT sha256, actor FROM audit_events WHERE tenant_id = 'acme' AND sha256 = ANY($1)`,
+      [expected.map((e) => e.sha256)],
     );
-    const { rows } = await db.query<{ sha256: string }>(
-      `SELECT sha256 FROM audit_events WHERE tenant_id = 'acme' AND sha256 = ANY($1)`,
-      [hashes],
-    );
-    expect(rows.map((r) => r.sha256).sort()).toEqual([...hashes].sort());
+    const order = (a: { sha256: string }, b: { sha256: string }) => a.sha256.localeCompare(b.sha256);
+    expect(rows.sort(order)).toEqual(expected.sort(order));
     const verify = await call(api.url, 'GET', '/api/v1/audit/verify', { credentials: acme.ownerKey });
     expect(verify.body).toMatchObject({ valid: true, first_broken: null });
   });

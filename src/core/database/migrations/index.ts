@@ -18,6 +18,7 @@ import { EngineRoundTrips1765000000000 } from './1765000000000-engine-round-trip
 import { EngineLockHeld1765100000000 } from './1765100000000-engine-lock-held';
 import { StepRunsOneOpenIndex1765200000000 } from './1765200000000-step-runs-one-open-index';
 import { RunChildrenUnchecked1765300000000 } from './1765300000000-run-children-unchecked';
+import { AuditAppendAll1765400000000 } from './1765400000000-audit-append-all';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the app, the tests and the TypeORM CLI
@@ -43,4 +44,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   EngineLockHeld1765100000000,
   StepRunsOneOpenIndex1765200000000,
   RunChildrenUnchecked1765300000000,
+  AuditAppendAll1765400000000,
 ];
