@@ -101,4 +101,7 @@ export abstract class ObjectStorage {
 
   /** Throws when the store cannot be reached or written. */
   abstract ping(): Promise<void>;
+
+  /** Lets go of what the store holds open (S3's sockets); the local store holds nothing. */
+  close(): void {}
 }

@@ -225,7 +225,7 @@ export class S3ObjectStorage extends ObjectStorage {
     });
   }
 
-  close(): void {
+  override close(): void {
     this.client.destroy();
     if (this.presigner !== this.client) this.presigner.destroy();
   }
