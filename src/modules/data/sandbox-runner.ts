@@ -1,23 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type CustomTypesConfig, type FieldDef, types as pgTypes } from 'pg';
-import Cursor from 'pg-cursor';
+import pg, { type BindConfig, type Connection, type FieldDef, type Submittable } from 'pg';
 import { DataConfig } from '../../core/config/data.config';
 import { QueryTimeoutException } from './data.exceptions';
 import { SandboxPools } from './sandbox-pools';
 import { SandboxRoleRepository } from './sandbox-roles.repository';
 
-/** Rows asked for in the first round trip; later batches are sized to what the byte budget has left. */
-const FIRST_BATCH = 500;
-const MAX_BATCH = 2000;
 /** The server's statement_timeout normally ends a query first; this is the wall behind it. */
 const DEADLINE_GRACE_MS = 250;
 
 const raw = (value: string) => value;
-const parserOf = pgTypes.getTypeParser as (oid: number, format: 'text') => (value: string) => unknown;
+const parserOf = pg.types.getTypeParser as (oid: number, format: 'text') => (value: string) => unknown;
 /** Arrays of these parse as text[] does: elements stay as Postgres writes them. */
 const textArray = parserOf(1009, 'text');
 /** `2024-05-01 10:00:00.123456+00` (the session runs in UTC) -> `2024-05-01T10:00:00.123456Z`. */
-const isoTimestamp = (value: string) => value.replace(' ', 'T').replace(/\+00$/, 'Z');
+const isoTimestamp = (value: string) => {
+  const iso = value.replace(' ', 'T');
+  return iso.endsWith('+00') ? `${iso.slice(0, -3)}Z` : iso;
+};
 
 /**
  * How result values become JSON. Exact values stay exact: numeric and money as strings, bigint as a number
@@ -43,11 +42,6 @@ const PARSERS: Record<number, (value: string) => unknown> = {
   1187: textArray,
 };
 
-const RESULT_TYPES: CustomTypesConfig = {
-  getTypeParser: ((oid: number) =>
-    PARSERS[oid] ?? parserOf(oid, 'text')) as CustomTypesConfig['getTypeParser'],
-};
-
 export interface RunLimits {
   maxRows: number;
   maxBytes: number;
@@ -63,23 +57,96 @@ export interface RunOutput {
 const abortReason = (signal?: AbortSignal): Error =>
   signal?.reason instanceof Error ? signal.reason : new Error('query aborted');
 
-/** The cursor's row description, which arrives before any row (pg-cursor keeps it on its result). */
-type CursorInternals = { _result?: { fields?: FieldDef[] } };
+/** How node-postgres itself turns a parameter into its wire text (arrays, JSON, dates, buffers). */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils
+  .prepareValue;
 
-function read(cursor: Cursor<unknown[]>, rows: number): Promise<{ rows: unknown[][]; fields?: FieldDef[] }> {
-  return new Promise((resolve, reject) => {
-    cursor.read(rows, (error, batch, result) =>
-      error ? reject(error) : resolve({ rows: batch, fields: result?.fields }),
+/**
+ * One statement in one round trip: Parse, Bind, Describe, Execute of at most `maxRows + 1` rows and Sync leave in
+ * one write. The server stops producing rows after that many (the portal is suspended, and Sync ends it), so a
+ * `maxRows + 1`-th row says only that there were more. Rows are converted and kept while they fit the row and
+ * byte caps; the rest are read off the socket unparsed (the runner's wire cap ends the session if that is a lot).
+ * Settles once the server is ready for the next statement, so the connection can go back to its pool.
+ */
+class CappedQuery implements Submittable {
+  readonly rows: unknown[][] = [];
+  fields: FieldDef[] = [];
+  truncated: RunOutput['truncated'] = false;
+  readonly done: Promise<void>;
+  private parsers: Array<(value: string) => unknown> = [];
+  private bytes = 2;
+  private error: Error | undefined;
+  private settle!: (error?: Error) => void;
+
+  constructor(
+    private readonly text: string,
+    private readonly values: unknown[],
+    private readonly limits: RunLimits,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error ? reject(error) : resolve());
+    });
+  }
+
+  submit(connection: Connection): void {
+    connection.parse({ text: this.text, name: '', types: [] }, true);
+    connection.bind({ values: this.values.map(prepareValue) as BindConfig['values'] }, true);
+    connection.describe({ type: 'P' }, true);
+    connection.execute({ rows: String(this.limits.maxRows + 1) }, true);
+    connection.sync();
+  }
+
+  handleRowDescription(message: { fields: FieldDef[] }): void {
+    this.fields = message.fields;
+    this.parsers = message.fields.map(
+      ({ dataTypeID }) => PARSERS[dataTypeID] ?? parserOf(dataTypeID, 'text'),
     );
-  });
+  }
+
+  handleDataRow(message: { fields: Array<string | null> }): void {
+    if (this.truncated || this.error) return;
+    if (this.rows.length >= this.limits.maxRows) {
+      this.truncated = 'rows';
+      return;
+    }
+    try {
+      const row = message.fields.map((value, i) => (value === null ? null : this.parsers[i](value)));
+      const size = JSON.stringify(row).length + 1;
+      if (this.bytes + size > this.limits.maxBytes) {
+        this.truncated = 'bytes';
+        return;
+      }
+      this.bytes += size;
+      this.rows.push(row);
+    } catch (error) {
+      this.error = error as Error;
+    }
+  }
+
+  handleCommandComplete(): void {}
+
+  handlePortalSuspended(): void {}
+
+  handleEmptyQuery(): void {}
+
+  /**
+   * The statement failed or the connection did. node-postgres forgets the query at once, so its ReadyForQuery
+   * never reaches it (the client holds back its next query until then).
+   */
+  handleError(error: Error): void {
+    this.settle(this.error ?? error);
+  }
+
+  handleReadyForQuery(): void {
+    this.settle(this.error);
+  }
 }
 
 /**
- * Runs one checked statement through a cursor on a sandbox connection: at most `maxRows` rows and about
- * `maxBytes` of JSON are kept, the rest never leaves the server (the portal is closed). Whatever happens, the
- * query ends by DATA_QUERY_TIMEOUT_MS: the role's statement_timeout, and behind it a deadline that terminates
- * the session (a cursor's batches each restart the server's timer). The bytes read off the socket are bounded
- * too, so one enormous row cannot grow this process's memory.
+ * Runs one checked statement on a sandbox connection (a `CappedQuery`): at most `maxRows` rows and about
+ * `maxBytes` of JSON are kept. Whatever happens, the query ends by DATA_QUERY_TIMEOUT_MS: the role's
+ * statement_timeout, and behind it a deadline that terminates the session. The bytes read off the socket are
+ * bounded too, so neither one enormous row nor many rows past the caps can grow this process's memory.
  */
 @Injectable()
 export class SandboxRunner {
@@ -98,7 +165,7 @@ export class SandboxRunner {
     const stream = client.connection.stream;
     let stopped: 'timeout' | 'aborted' | 'bytes' | undefined;
     let halt: () => void = () => undefined;
-    // A destroyed connection never answers the portal's Close: waiting for that must end when the session does.
+    // A destroyed connection may never settle its query: waiting for that must end when the session does.
     const halted = new Promise<void>((resolve) => (halt = resolve));
     const stop = (why: NonNullable<typeof stopped>) => {
       if (stopped) return;
@@ -122,65 +189,28 @@ export class SandboxRunner {
     let wireBytes = 0;
     const onData = (chunk: Buffer) => {
       wireBytes += chunk.length;
-      if (wireBytes > wireCap) return stop('bytes');
-      // Ahead of pg's own listener: what the chunk's messages make the cursor send goes out as one write.
-      stream.cork();
-      process.nextTick(() => stream.uncork());
+      if (wireBytes > wireCap) stop('bytes');
     };
     stream.prependListener('data', onData);
-
-    // pg-cursor writes each protocol message on its own (Parse, Bind, Describe, Execute, Flush; Close and Sync
-    // once the portal is done), and on this kind of machine a socket write costs about as much as the query.
-    // Corked until the end of the tick, each burst leaves as one write: the first read's with the submit.
+    // node-postgres writes each protocol message on its own, and on this kind of machine a socket write costs
+    // about as much as the query: corked until the end of the tick, the five leave as one write.
     stream.cork();
     process.nextTick(() => stream.uncork());
-    const cursor = client.query(
-      new Cursor<unknown[]>(sql, params, { rowMode: 'array', types: RESULT_TYPES }),
-    );
-    const rows: unknown[][] = [];
-    let fields: FieldDef[] | undefined;
-    let bytes = 2;
-    let truncated: RunOutput['truncated'] = false;
-    let finished: boolean;
+    const query = client.query(new CappedQuery(sql, params, limits));
     try {
-      let batch = Math.min(limits.maxRows + 1, FIRST_BATCH);
-      for (;;) {
-        const got = await read(cursor, batch);
-        fields ??= got.fields;
-        for (const row of got.rows) {
-          if (rows.length >= limits.maxRows) {
-            truncated = 'rows';
-            break;
-          }
-          const size = JSON.stringify(row).length + 1;
-          if (bytes + size > limits.maxBytes) {
-            truncated = 'bytes';
-            break;
-          }
-          bytes += size;
-          rows.push(row);
-        }
-        finished = got.rows.length < batch;
-        if (truncated || finished) break;
-        const perRow = bytes / Math.max(rows.length, 1);
-        const affordable = Math.floor((limits.maxBytes - bytes) / perRow) + 1;
-        batch = Math.max(1, Math.min(affordable, limits.maxRows - rows.length + 1, MAX_BATCH));
-      }
-      // A cursor that ran to its end has closed its portal already; one cut short closes it now.
-      if (!finished || truncated) await Promise.race([cursor.close(), halted]);
+      await Promise.race([query.done, halted]);
       if (stopped) throw new Error(`sandbox session stopped (${stopped})`);
     } catch (error) {
       if (stopped === 'timeout') throw new QueryTimeoutException(this.config.DATA_QUERY_TIMEOUT_MS);
       if (stopped === 'aborted') throw abortReason(limits.signal);
-      if (stopped === 'bytes') truncated = 'bytes';
-      else throw error;
+      if (stopped !== 'bytes') throw error;
+      query.truncated = 'bytes';
     } finally {
       clearTimeout(deadline);
       limits.signal?.removeEventListener('abort', onAbort);
       stream.removeListener('data', onData);
       lease.release(stopped !== undefined);
     }
-    fields ??= (cursor as unknown as CursorInternals)._result?.fields ?? [];
-    return { fields, rows, truncated };
+    return { fields: query.fields, rows: query.rows, truncated: query.truncated };
   }
 }

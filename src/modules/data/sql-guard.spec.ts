@@ -133,6 +133,13 @@ describe('sql guard', () => {
     expect(await refusal('SELECT 1', 1)).toMatchObject({ reason: 'params' });
   });
 
+  it('checks the params of a statement it accepted before, and again after refusing them', async () => {
+    const sql = 'SELECT $1::int * 2 AS twice';
+    await expect(checkStatement(sql, 1)).resolves.toEqual({ kind: 'select', params: 1 });
+    expect(await refusal(sql, 0)).toMatchObject({ reason: 'params', details: { expected: 1, given: 0 } });
+    await expect(checkStatement(sql, 1)).resolves.toEqual({ kind: 'select', params: 1 });
+  });
+
   it('walks deeply nested queries without overflowing the stack', async () => {
     const deep = `SELECT ${'('.repeat(800)}1${')'.repeat(800)}`;
     await expect(checkStatement(deep, 0)).resolves.toMatchObject({ kind: 'select' });

@@ -33,9 +33,9 @@ const REFUSED_FUNCTIONS: Array<[RegExp, string]> = [
 
 export interface CheckedStatement {
   /** `select` (including WITH, VALUES and TABLE) or `explain` of one. */
-  kind: 'select' | 'explain';
+  readonly kind: 'select' | 'explain';
   /** The highest `$n` the statement uses; exactly that many params must be given. */
-  params: number;
+  readonly params: number;
 }
 
 const LOCKING_CLAUSES: Record<string, string> = {
@@ -64,14 +64,43 @@ const statementName = (key: string) =>
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toUpperCase();
 
+/** Statements accepted lately, by their exact text: a dashboard, a poll or a step sends the same SQL again. */
+const accepted = new Map<string, CheckedStatement>();
+const MAX_ACCEPTED = 1000;
+/** Longer statements are checked every time (the cache holds at most about MAX_ACCEPTED x this). */
+const MAX_ACCEPTED_LENGTH = 8192;
+
 /**
  * Accepts exactly one read-only query: a SELECT (with WITH, VALUES, TABLE, set operations) or EXPLAIN of one,
- * without INTO, without locking clauses, without data-modifying CTEs, calling no refused function. Parses with
- * Postgres's own parser (libpg-query), so what is checked is what the server will run; anything else is a
- * `QueryRefusedException` saying why. The statement is then sent on its own with the extended protocol, which
- * refuses a second statement by itself.
+ * without INTO, without locking clauses, without data-modifying CTEs, calling no refused function, with exactly
+ * `paramCount` params for its `$n`. Parses with Postgres's own parser (libpg-query), so what is checked is what the
+ * server will run; anything else is a `QueryRefusedException` saying why. The statement is then sent on its own
+ * with the extended protocol, which refuses a second statement by itself. A text accepted once is not parsed
+ * again while it stays among the last MAX_ACCEPTED (the verdict depends on nothing else).
  */
 export async function checkStatement(sql: string, paramCount: number): Promise<CheckedStatement> {
+  let verdict = accepted.get(sql);
+  if (verdict) {
+    accepted.delete(sql);
+  } else {
+    verdict = await analyse(sql);
+    if (accepted.size >= MAX_ACCEPTED) accepted.delete(accepted.keys().next().value as string);
+  }
+  if (sql.length <= MAX_ACCEPTED_LENGTH) accepted.set(sql, verdict);
+  const highestParam = verdict.params;
+  if (highestParam !== paramCount) {
+    throw new QueryRefusedException(
+      'params',
+      highestParam === 0
+        ? `The query uses no $n placeholders but ${paramCount} params were given`
+        : `The query uses $1..$${highestParam}; give exactly ${highestParam} params (got ${paramCount})`,
+      { expected: highestParam, given: paramCount },
+    );
+  }
+  return verdict;
+}
+
+async function analyse(sql: string): Promise<CheckedStatement> {
   if (sql.trim() === '') throw new QueryRefusedException('empty', 'The query has no statement');
   let tree: { stmts?: Array<{ stmt?: Node }> };
   try {
@@ -108,7 +137,7 @@ export async function checkStatement(sql: string, paramCount: number): Promise<C
   } else if (key !== 'SelectStmt') {
     throw notSelect(key);
   }
-  return { kind, params: checkTree(select, paramCount) };
+  return { kind, params: checkTree(select) };
 }
 
 function notSelect(
@@ -121,7 +150,7 @@ function notSelect(
 }
 
 /** Walks the whole tree (iteratively: a deeply nested query must not overflow the stack); the highest `$n`. */
-function checkTree(root: unknown, paramCount: number): number {
+function checkTree(root: unknown): number {
   let highestParam = 0;
   const stack: unknown[] = [root];
   while (stack.length > 0) {
@@ -161,15 +190,6 @@ function checkTree(root: unknown, paramCount: number): number {
       }
       if (typeof child === 'object' && child !== null) stack.push(child);
     }
-  }
-  if (highestParam !== paramCount) {
-    throw new QueryRefusedException(
-      'params',
-      highestParam === 0
-        ? `The query uses no $n placeholders but ${paramCount} params were given`
-        : `The query uses $1..$${highestParam}; give exactly ${highestParam} params (got ${paramCount})`,
-      { expected: highestParam, given: paramCount },
-    );
   }
   return highestParam;
 }
