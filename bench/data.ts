@@ -159,7 +159,7 @@ async function main(): Promise<void> {
         ((after[k].sum - before[k].sum) / Math.max(after[k].count - before[k].count, 1)) * 1000;
       breakdown.push(
         `${concurrency} client(s): in the API a request takes ${mean('http').toFixed(2)} ms on average, ` +
-          `of which the query (parse, connection, cursor, caps) ${mean('query').toFixed(2)} ms; the rest is ` +
+          `of which the query (parse, connection, round trip, caps) ${mean('query').toFixed(2)} ms; the rest is ` +
           `HTTP, authentication, rate limiting, validation, the audit commit and JSON`,
       );
       const merged = (xs: Figures[]): Figures => ({

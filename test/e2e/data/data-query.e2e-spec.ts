@@ -157,6 +157,21 @@ describe('POST /data/query', () => {
     expect(res.body.rows[0]).toEqual([1, 'x'.repeat(1000)]);
   });
 
+  it('ends a session that sends far more than the byte cap, and the next query gets a fresh one', async () => {
+    // 3 MB rows: the first fits the 5 MB cap, the second does not, the rest are more than the socket may carry.
+    const wide = await query("SELECT g, repeat('x', 3000000) AS pad FROM generate_series(1, 10) g");
+    expect(wide.status).toBe(200);
+    expect(wide.body).toMatchObject({ row_count: 1, truncated: true });
+    expect(wide.body.rows[0]).toEqual([1, 'x'.repeat(3_000_000)]);
+    // One row bigger than the cap: nothing fits.
+    const single = await query("SELECT repeat('x', 20000000) AS pad");
+    expect(single.status).toBe(200);
+    expect(single.body).toMatchObject({ row_count: 0, truncated: true, rows: [] });
+    const after = await query('SELECT 1 AS one');
+    expect(after.status).toBe(200);
+    expect(after.body.rows).toEqual([[1]]);
+  });
+
   it('turns Postgres values into exact JSON', async () => {
     const res = await query(
       `SELECT 9007199254740993::bigint AS big, 42::bigint AS small, 12.30::numeric(12,2) AS amount,
