@@ -77,12 +77,15 @@ class CappedQuery implements Submittable {
   private bytes = 2;
   private error: Error | undefined;
   private settle!: (error?: Error) => void;
+  private readonly values: BindConfig['values'];
 
+  /** Converts the params here, so that one that cannot be sent fails before a connection is taken. */
   constructor(
     private readonly text: string,
-    private readonly values: unknown[],
+    params: unknown[],
     private readonly limits: RunLimits,
   ) {
+    this.values = params.map(prepareValue) as BindConfig['values'];
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = (error) => (error ? reject(error) : resolve());
     });
@@ -90,7 +93,7 @@ class CappedQuery implements Submittable {
 
   submit(connection: Connection): void {
     connection.parse({ text: this.text, name: '', types: [] }, true);
-    connection.bind({ values: this.values.map(prepareValue) as BindConfig['values'] }, true);
+    connection.bind({ values: this.values }, true);
     connection.describe({ type: 'P' }, true);
     connection.execute({ rows: String(this.limits.maxRows + 1) }, true);
     connection.sync();
@@ -160,6 +163,7 @@ export class SandboxRunner {
 
   async run(tenantId: string, sql: string, params: unknown[], limits: RunLimits): Promise<RunOutput> {
     if (limits.signal?.aborted) throw abortReason(limits.signal);
+    const query = new CappedQuery(sql, params, limits);
     const lease = await this.pools.acquire(tenantId, limits.signal);
     const { client } = lease;
     const stream = client.connection.stream;
@@ -196,7 +200,7 @@ export class SandboxRunner {
     // about as much as the query: corked until the end of the tick, the five leave as one write.
     stream.cork();
     process.nextTick(() => stream.uncork());
-    const query = client.query(new CappedQuery(sql, params, limits));
+    client.query(query);
     try {
       await Promise.race([query.done, halted]);
       if (stopped) throw new Error(`sandbox session stopped (${stopped})`);
