@@ -25,7 +25,7 @@ export class QueueModule {
       module: QueueModule,
       imports: options.consume ? [DiscoveryModule] : [],
       providers: [
-        redisProvider(!options.consume),
+        redisProvider,
         RedisCloser,
         RedisEvictionCheck,
         catalog,

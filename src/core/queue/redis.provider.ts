@@ -29,16 +29,15 @@ function nodesOf(authority: string, defaultPort: number): Array<{ host: string; 
  * - `redis+sentinel://[:password@]sentinel1:26379,sentinel2:26379/<master name>`: the master Sentinel names.
  * A Cluster client is handed out as a `Redis`: the commands Conflux and BullMQ send are the same on both.
  */
-export function createRedisClient(url: string, autoPipelining = false): Redis {
-  const common: RedisOptions = { ...COMMON, enableAutoPipelining: autoPipelining };
+export function createRedisClient(url: string): Redis {
   const match = /^redis\+(cluster|sentinel):\/\/(?:([^@/]*)@)?([^/?]+)(?:\/([^?]*))?/.exec(url);
-  if (!match) return new Redis(url, common);
+  if (!match) return new Redis(url, COMMON);
   const [, kind, auth, authority, path] = match;
   const [username, password] = (auth ?? '').split(':').map((part) => decodeURIComponent(part));
   const credentials = { ...(username ? { username } : {}), ...(password ? { password } : {}) };
   if (kind === 'sentinel') {
     return new Redis({
-      ...common,
+      ...COMMON,
       ...credentials,
       sentinels: nodesOf(authority, 26379),
       name: decodeURIComponent(path || 'mymaster'),
@@ -50,7 +49,6 @@ export function createRedisClient(url: string, autoPipelining = false): Redis {
   return new Cluster(nodesOf(authority, 6379), {
     redisOptions: { ...COMMON, ...credentials },
     enableReadyCheck: true,
-    enableAutoPipelining: autoPipelining,
   }) as unknown as Redis;
 }
 
@@ -72,18 +70,12 @@ export function scriptCommand(
   return (...args) => command.apply(redis, args);
 }
 
-/**
- * One shared command connection per process (BullMQ duplicates it for its blocking reads). The API's
- * auto-pipelines: the commands of every request served in one pass of the event loop (each request's rate-limit
- * script, run starts' job adds and event publishes) leave in one write, which under load is most of what a
- * request costs this process and Redis. Not a worker's: its connection carries BullMQ's job-lock and completion
- * scripts, which BullMQ does not document as safe to pipeline.
- */
-export const redisProvider = (autoPipelining: boolean) => ({
+/** One shared command connection per process (BullMQ duplicates it for its blocking reads). */
+export const redisProvider = {
   provide: REDIS,
   inject: [RedisConfig],
-  useFactory: (config: RedisConfig) => createRedisClient(config.REDIS_URL, autoPipelining),
-});
+  useFactory: (config: RedisConfig) => createRedisClient(config.REDIS_URL),
+};
 
 /**
  * BullMQ loses jobs when Redis evicts keys: at boot, warn when `maxmemory-policy` is not `noeviction` (managed
