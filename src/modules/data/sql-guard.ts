@@ -80,13 +80,13 @@ const MAX_ACCEPTED_LENGTH = 8192;
  */
 export async function checkStatement(sql: string, paramCount: number): Promise<CheckedStatement> {
   let verdict = accepted.get(sql);
-  if (verdict) {
-    accepted.delete(sql);
-  } else {
-    verdict = await analyse(sql);
+  // Taken out and put back: the Map's order is then least recently used first.
+  if (verdict) accepted.delete(sql);
+  else verdict = await analyse(sql);
+  if (sql.length <= MAX_ACCEPTED_LENGTH) {
     if (accepted.size >= MAX_ACCEPTED) accepted.delete(accepted.keys().next().value as string);
+    accepted.set(sql, verdict);
   }
-  if (sql.length <= MAX_ACCEPTED_LENGTH) accepted.set(sql, verdict);
   const highestParam = verdict.params;
   if (highestParam !== paramCount) {
     throw new QueryRefusedException(
