@@ -18,6 +18,7 @@ import { SIGNED_OBJECT_ROUTE } from './modules/storage/url-signer';
 import { version } from './version';
 
 export const API_PREFIX = 'api/v1';
+const KEEP_ALIVE_MS = 65_000;
 const UNPREFIXED = [
   { path: 'health', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },
@@ -30,7 +31,12 @@ const UNPREFIXED = [
 export function configureHttpApp(app: NestExpressApplication, logger: Logger): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
-  answerClientErrorsInEnvelope(app.getHttpServer());
+  const server = app.getHttpServer();
+  answerClientErrorsInEnvelope(server);
+  // Idle keep-alive connections stay open longer than load balancers (60 s is common) and client pools keep
+  // them, so the client side always closes one first. With Node's 5 s, a client reusing a socket just as the
+  // server closed it got ECONNRESET, and a proxy in front answered 502.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   app.set('trust proxy', 'loopback');
   app.use(assignRequestId);
   app.use(requestLogging(logger));

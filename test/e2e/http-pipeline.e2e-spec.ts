@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EchoModule } from '../fixtures/echo.controller';
 import { createTestBackends, type RunningApi, startTestApi, type TestBackends } from '../support/harness';
@@ -32,6 +33,16 @@ async function expectEnvelope(res: Response, status: number, code: string) {
 }
 
 describe('HTTP pipeline', () => {
+  it('keeps an idle connection open 65 s, longer than load balancers and client pools keep one', async () => {
+    const header = await new Promise<string | string[] | undefined>((resolve, reject) => {
+      get(`${api.url}/health`, { headers: { connection: 'keep-alive' } }, (res) => {
+        res.resume();
+        resolve(res.headers['keep-alive']);
+      }).on('error', reject);
+    });
+    expect(header).toBe('timeout=65');
+  });
+
   it('accepts a valid JSON body', async () => {
     const res = await post('/api/v1/fixture/echo', JSON.stringify({ name: 'ok', count: 3 }));
     expect(res.status).toBe(201);
